@@ -1,0 +1,5 @@
+# Makes tests/ importable (``import bed``) for every test layer.
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
