@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) berth.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Optional imports of cryptography and bcrypt with minimum-version checks.
+
+Private to the collection (leading underscore): free to refactor.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+MIN_CRYPTOGRAPHY = (38, 0)
+MIN_BCRYPT = (3, 2, 2)
+
+try:
+    import cryptography
+    CRYPTOGRAPHY_VERSION = cryptography.__version__
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError:
+    CRYPTOGRAPHY_VERSION = None
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    import bcrypt
+    BCRYPT_VERSION = getattr(bcrypt, '__version__', '0')
+    BCRYPT_IMPORT_ERROR = None
+except ImportError:
+    BCRYPT_VERSION = None
+    BCRYPT_IMPORT_ERROR = traceback.format_exc()
+
+
+def _version_tuple(text):
+    parts = []
+    for piece in str(text).split('.'):
+        digits = ''.join(c for c in piece if c.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _require(module, name, version, minimum, import_error):
+    wanted = '%s >= %s' % (name, '.'.join(str(v) for v in minimum))
+    if version is None:
+        module.fail_json(msg=missing_required_lib(wanted), exception=import_error)
+    if _version_tuple(version) < minimum:
+        module.fail_json(msg='%s is required on the host the module runs on; found %s %s'
+                         % (wanted, name, version))
+
+
+def require_cryptography(module):
+    _require(module, 'cryptography', CRYPTOGRAPHY_VERSION, MIN_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)
+
+
+def require_bcrypt(module):
+    _require(module, 'bcrypt', BCRYPT_VERSION, MIN_BCRYPT, BCRYPT_IMPORT_ERROR)
