@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) berth.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: docker_daemon_config
+short_description: Manage keys of dockerd's daemon.json and make the running daemon take them
+description:
+  - Owns only the keys it is given; every other key of the file, its value and its position, stays as it is.
+  - Merges entries into list-valued keys (O(merge)), removes entries from them (O(remove)) and sets keys to exact
+    values (O(settings)).
+  - Refuses a key that the running dockerd (or the C(ExecStart) of C(docker.service)) also gets as a command-line
+    flag, because dockerd refuses to start with a key both in the file and on the command line.
+  - Reloads dockerd (SIGHUP) after a change, restarts it only when a changed key cannot be reloaded, and confirms
+    through the engine's C(GET /info) that C(insecure-registries) and C(registry-mirrors) took effect.
+  - Needs only python3's standard library on the target; the engine API is reached over its unix socket.
+author: berth.registry maintainers (@berth)
+extends_documentation_fragment:
+  - berth.registry._attributes
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is written and no signal is sent; the result tells what would change.
+  diff_mode:
+    support: full
+    details: The before/after text of the file.
+  idempotent:
+    support: full
+options:
+  path:
+    description: The daemon.json file. Created (mode 0644) if missing; an existing file keeps its mode.
+    type: path
+    default: /etc/docker/daemon.json
+  merge:
+    description:
+      - 'List-valued keys and the entries they must contain, for example C({"insecure-registries": ["reg:5000"]}).' 
+      - Missing entries are appended; existing entries keep their order.
+    type: dict
+    default: {}
+  remove:
+    description:
+      - List-valued keys and the entries they must not contain.
+      - A list that becomes empty is written as C([]), not deleted, because dockerd keeps a deleted key's old
+        value on reload.
+    type: dict
+    default: {}
+  settings:
+    description: 'Keys set to exactly these JSON values, for example C({"debug": true}) or C({"registry-mirrors": []}).' 
+    type: dict
+    default: {}
+  apply:
+    description:
+      - How the running daemon takes a change.
+      - V(auto) reloads (C(systemctl reload docker) when systemd runs the daemon as docker.service, else SIGHUP
+        to its pid), and restarts instead when a changed key cannot be reloaded (for example C(log-driver)).
+      - V(reload) never restarts; a key that cannot be reloaded gives a warning that it takes effect at the next
+        restart.
+      - V(restart) always restarts after a change (C(systemctl restart docker), else the init script, else
+        O(restart_command)) and waits until the engine answers.
+      - V(none) only writes the file.
+    type: str
+    choices: [auto, reload, restart, none]
+    default: auto
+  restart_command:
+    description:
+      - Command (argv list) that restarts this dockerd when it is neither docker.service nor the init-script daemon.
+      - Used for restarts only; the module then waits until the engine answers on O(docker_host).
+    type: list
+    elements: str
+  docker_host:
+    description: Engine API address used to verify the change, C(unix://) socket or plain C(tcp://host:port).
+    type: str
+    default: unix:///var/run/docker.sock
+  pid_file:
+    description: dockerd's pid file; if it is missing the dockerd serving O(docker_host) is looked up in C(/proc).
+    type: path
+    default: /var/run/docker.pid
+  validate:
+    description:
+      - Also run C(dockerd --validate --config-file) on the new content when the installed dockerd supports it
+        (Docker 23 and later). The module's own checks (JSON object, list keys are lists of strings, registry
+        entries are C(host[:port]) or CIDR, mirrors are http(s) URLs) always run.
+    type: bool
+    default: true
+  backup:
+    description: Keep a copy of the old file next to it before changing it (returned as RV(backup_file)).
+    type: bool
+    default: false
+notes:
+  - Keys given as dockerd flags are read from C(/proc/<pid>/cmdline) of the running daemon and, under systemd, from
+    C(systemctl show docker -p ExecStart).
+'''
+
+EXAMPLES = r'''
+- name: Let dockerd pull from a plain-HTTP registry and use a mirror
+  berth.registry.docker_daemon_config:
+    merge:
+      insecure-registries: ["registry.example.internal:5000"]
+      registry-mirrors: ["https://mirror.example.internal"]
+
+- name: The registry now has TLS, drop it from the insecure list (written as [] when empty)
+  berth.registry.docker_daemon_config:
+    remove:
+      insecure-registries: ["registry.example.internal:5000"]
+
+- name: Change the log driver (needs a restart, which auto does and reports)
+  berth.registry.docker_daemon_config:
+    settings:
+      log-driver: local
+    backup: true
+'''
+
+RETURN = r'''
+path:
+  description: The daemon.json file.
+  type: str
+  returned: always
+config:
+  description: The resulting configuration (what the file holds, or would hold in check mode).
+  type: dict
+  returned: always
+changed_keys:
+  description: The keys whose value changed.
+  type: list
+  elements: str
+  returned: always
+backup_file:
+  description: The copy of the old file, when O(backup=true) and the file changed.
+  type: str
+  returned: changed and backup requested
+applied:
+  description:
+    - V(reloaded), V(restarted), V(none) (nothing changed, or O(apply=none)), V(skipped) (check mode, or no running
+      dockerd found).
+  type: str
+  returned: always
+restarted:
+  description: Whether dockerd was restarted.
+  type: bool
+  returned: always
+restart_reason:
+  description: Why dockerd was restarted.
+  type: str
+  returned: when restarted
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.berth.registry.plugins.module_utils._daemon_config import (
+    APPLY_CHOICES, DEFAULT_PATH, DaemonConfigError, DaemonConfigManager,
+)
+from ansible_collections.berth.registry.plugins.module_utils._docker_engine import (
+    DEFAULT_DOCKER_HOST, DEFAULT_PID_FILE, EngineError,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default=DEFAULT_PATH),
+            merge=dict(type='dict', default={}),
+            remove=dict(type='dict', default={}),
+            settings=dict(type='dict', default={}),
+            apply=dict(type='str', default='auto', choices=APPLY_CHOICES),
+            restart_command=dict(type='list', elements='str'),
+            docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
+            pid_file=dict(type='path', default=DEFAULT_PID_FILE),
+            validate=dict(type='bool', default=True),
+            backup=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    manager = DaemonConfigManager(
+        module.run_command, lambda name: module.get_bin_path(name), path=p['path'], docker_host=p['docker_host'],
+        pid_file=p['pid_file'], apply=p['apply'], validate=p['validate'], backup=p['backup'],
+        restart_command=p['restart_command'])
+    result = dict(changed=False, path=p['path'], applied='none', restarted=False)
+    try:
+        manager.plan(merge=p['merge'], remove=p['remove'], settings=p['settings'])
+        result.update(config=manager.after, changed_keys=manager.keys, changed=manager.changed)
+        if manager.changed:
+            if module._diff:
+                result['diff'] = manager.diff()
+            if module.check_mode:
+                result['applied'] = 'skipped'
+            else:
+                backup_file = manager.write()
+                if backup_file:
+                    result['backup_file'] = backup_file
+                result.update(manager.apply_change())
+    except (DaemonConfigError, EngineError, ValueError, OSError) as e:
+        for warning in manager.warnings:
+            module.warn(warning)
+        module.fail_json(msg=str(e), **result)
+    for warning in manager.warnings:
+        module.warn(warning)
+    if not result.get('restart_reason'):
+        result.pop('restart_reason', None)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
