@@ -669,6 +669,15 @@ def run_tls_cert(module):
         for option in ('path', 'privatekey_path', 'fullchain_path'):
             if p[option]:
                 check_directory(p[option], option)
+        if module.check_mode and not os.path.exists(p['ca_path']):
+            # The CA is created by an earlier tls_ca task that check mode did not run.
+            module.warn('ca_path %s does not exist (yet); in check mode the certificate is reported as to be issued'
+                        % p['ca_path'])
+            module.exit_json(changed=True, path=p['path'], privatekey_path=p['privatekey_path'],
+                             fullchain_path=p['fullchain_path'], reasons=['CA %s does not exist yet' % p['ca_path']],
+                             issuer_fingerprint_sha256=None, subject=subject, key_type=key_type,
+                             dns_names=dns_names, ip_addresses=ip_addresses, fingerprint_sha256=None,
+                             serial=None, not_before=None, not_after=None)
         ca_cert, ca_bytes, ca_key = load_ca(p['ca_path'], p['ca_privatekey_path'], p['ca_privatekey_passphrase'])
     except PKIError as e:
         module.fail_json(msg=str(e))
