@@ -37,14 +37,14 @@ def image_exists(ref):
     return docker('image', 'inspect', ref, check=False).returncode == 0
 
 
+_LIST = {'container': ('ps', '-a'), 'network': ('network', 'ls'), 'volume': ('volume', 'ls')}
+
+
+def listing(kind, label, fmt):
+    """One formatted line per container, network or volume carrying label (key or key=value)."""
+    out = docker(*_LIST[kind], '--filter', 'label=' + label, '--format', fmt).stdout
+    return [line for line in out.splitlines() if line.strip()]
+
+
 def ids(kind, label):
-    """IDs/names of containers, networks or volumes carrying a label (key or key=value)."""
-    if kind == 'container':
-        out = docker('ps', '-aq', '--filter', 'label=' + label).stdout
-    elif kind == 'network':
-        out = docker('network', 'ls', '-q', '--filter', 'label=' + label).stdout
-    elif kind == 'volume':
-        out = docker('volume', 'ls', '-q', '--filter', 'label=' + label).stdout
-    else:
-        raise ValueError(kind)
-    return out.split()
+    return listing(kind, label, '{{.ID}}' if kind != 'volume' else '{{.Name}}')
