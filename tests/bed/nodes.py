@@ -349,9 +349,10 @@ class Bed:
         kwargs.setdefault('config', self.ansible_cfg_path)
         return playbook.run_playbook(pb, **kwargs)
 
-    def ansible(self, pattern, module, args=None, timeout=300):
+    def ansible(self, pattern, module, args=None, options=(), timeout=300):
         """Ad-hoc `ansible PATTERN -m MODULE -a ARGS` against the bed; returns the CompletedProcess."""
-        cmd = ['ansible', pattern, '-i', self.inventory_path, '-m', module] + (['-a', args] if args else [])
+        cmd = ['ansible', pattern, '-i', self.inventory_path, '-m', module, *options]
+        cmd += ['-a', args] if args else []
         return subprocess.run(cmd, env=self.ansible_env(), cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout)
 
