@@ -26,6 +26,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    details:
+      - When O(ca_path) does not exist yet (an earlier M(berth.registry.tls_ca) task was only checked),
+        the certificate is reported as to be issued, with a warning.
   diff_mode:
     support: full
     details:
