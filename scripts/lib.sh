@@ -36,11 +36,11 @@ ensure_venv() {
   fi
   [ -x "$BERTH_VENV/bin/python" ] || { log "creating venv $BERTH_VENV"; python3 -m venv "$BERTH_VENV"; }
   stamp=$(cat "$BERTH_ROOT/requirements.txt" "$req" | sha256sum | cut -c1-16)
-  if [ "$(cat "$BERTH_VENV/.berth-req" 2>/dev/null)" != "$stamp" ]; then
+  if [ ! -e "$BERTH_VENV/.berth-req-$stamp" ]; then
     log "installing Python requirements ($req)"
     "$BERTH_VENV/bin/pip" install -q --upgrade pip >/dev/null
     "$BERTH_VENV/bin/pip" install -q -r "$req"
-    echo "$stamp" > "$BERTH_VENV/.berth-req"
+    touch "$BERTH_VENV/.berth-req-$stamp"
   fi
   export PATH="$BERTH_VENV/bin:$PATH"
 }
