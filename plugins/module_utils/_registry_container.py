@@ -557,9 +557,11 @@ class RegistryContainer(object):
         self.result['container'] = container_summary(self._inspect_container(new_id))
 
     def _crashed(self, container_id):
-        state = (self._inspect_container(container_id) or {}).get('State') or {}
-        if state.get('Status') in ('exited', 'dead') or state.get('RestartCount', 0) > 0:
-            return 'the container exited (exit code %s, restarts %s)' % (state.get('ExitCode'), state.get('RestartCount', 0))
+        inspect = self._inspect_container(container_id) or {}
+        state = inspect.get('State') or {}
+        restarts = inspect.get('RestartCount') or 0
+        if state.get('Status') in ('exited', 'dead') or restarts > 0:
+            return 'the container exited (exit code %s, restarts %s)' % (state.get('ExitCode'), restarts)
         return None
 
     def _make_data_dir(self):
