@@ -765,3 +765,49 @@ def _fullchain(cert_bytes, ca_bytes):
     if cert_bytes is None:
         return None
     return cert_bytes.rstrip(b'\n') + b'\n' + ca_bytes.rstrip(b'\n') + b'\n'
+
+
+# --- tls_cert_info ------------------------------------------------------------
+
+def cert_info(path, privatekey_path=None, passphrase=None, ca_path=None):
+    """Read-only view of a certificate, and how it relates to a key and a CA.
+
+    Returns (info, problems): metadata of the certificate (and of the CA), whether
+    the key matches it, whether the CA signed it, and a list of mismatches in words.
+    """
+    pair = PairOnDisk(path, privatekey_path or os.devnull, passphrase)
+    if pair.cert is None:
+        raise PKIError(pair.cert_problem or 'path %s does not exist' % path)
+    info = certificate_summary(pair.cert)
+    info.update(path=path, is_ca=is_ca(pair.cert), expired=not_after(pair.cert) <= utcnow())
+    problems = []
+    if privatekey_path:
+        if pair.key is None:
+            raise PKIError(pair.key_problem or 'privatekey_path %s does not exist' % privatekey_path)
+        info['key_matches'] = pair.key_matches_cert()
+        if not info['key_matches']:
+            problems.append('privatekey_path %s does not match the certificate %s' % (privatekey_path, path))
+    if ca_path:
+        ca_bytes = _read_or_none(ca_path)
+        if ca_bytes is None:
+            raise PKIError('ca_path %s does not exist' % ca_path)
+        ca_cert = load_certificate(ca_bytes, 'ca_path %s' % ca_path)
+        info['ca'] = certificate_summary(ca_cert)
+        info['signed_by_ca'] = is_signed_by(pair.cert, ca_cert) or pair.cert.public_bytes(
+            serialization.Encoding.DER) == ca_cert.public_bytes(serialization.Encoding.DER)
+        if not info['signed_by_ca']:
+            problems.append('the certificate %s is not signed by the CA ca_path %s' % (path, ca_path))
+    if info['expired']:
+        problems.append('the certificate %s expired on %s' % (path, info['not_after']))
+    return info, problems
+
+
+def run_tls_cert_info(module):
+    p = module.params
+    try:
+        info, problems = cert_info(p['path'], p['privatekey_path'], p['privatekey_passphrase'], p['ca_path'])
+    except PKIError as e:
+        module.fail_json(msg=str(e))
+    if problems and p['fail_on_mismatch']:
+        module.fail_json(msg='; '.join(problems), problems=problems, **info)
+    module.exit_json(changed=False, problems=problems, **info)
