@@ -177,7 +177,11 @@ def run_htpasswd(module):
         if raw is None and not p['create'] and added:
             raise HtpasswdError('%s does not exist and create=false' % path)
         if raw is None and added and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise HtpasswdError('directory of %s does not exist' % path)
+            if not module.check_mode:
+                raise HtpasswdError('directory of %s does not exist' % path)
+            # a role creates the directory in an earlier task, which check mode did not run
+            module.warn('directory of %s does not exist (yet); in check mode the file is reported as to be created'
+                        % path)
         metadata = metadata_differences(path, mode, p['owner'], p['group']) if raw is not None else {}
     except (HtpasswdError, ValueError) as e:
         module.fail_json(msg=str(e))

@@ -429,14 +429,25 @@ class RegistryContainer(object):
         params = self.params
         ports = normalize_ports(params['ports'])
         probe = normalize_probe(params['probe'], ports)
+        missing = []
         if params['config_dir'] and not os.path.isdir(params['config_dir']):
-            raise InputError('config_dir: %s does not exist or is not a directory' % params['config_dir'])
-        restart_hash = files_hash(params['restart_files'])
+            missing.append('config_dir: %s does not exist or is not a directory' % params['config_dir'])
+        missing.extend('restart_files: %s does not exist or is not a regular file' % path
+                       for path in params['restart_files'] if not os.path.isfile(path))
+        if params['image_archive'] and not os.path.isfile(params['image_archive']):
+            missing.append('image_archive: %s does not exist or is not a file' % params['image_archive'])
+        if missing and not self.check_mode:
+            raise InputError('; '.join(missing))
+        if missing:
+            # Earlier tasks of a role would have created them; check mode did not run those.
+            self.module.warn('%s (yet); in check mode the container is reported as to be (re)created'
+                             % '; '.join(missing))
+            restart_hash = 'pending'
+        else:
+            restart_hash = files_hash(params['restart_files'])
         reference = image_reference(params['image'])
         archive_id = None
-        if params['image_archive']:
-            if not os.path.isfile(params['image_archive']):
-                raise InputError('image_archive: %s does not exist or is not a file' % params['image_archive'])
+        if params['image_archive'] and not missing:
             archive_id = archive_image_id(params['image_archive'], reference)
         return {'ports': ports, 'probe': probe, 'restart_hash': restart_hash, 'reference': reference,
                 'archive_id': archive_id}
