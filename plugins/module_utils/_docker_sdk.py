@@ -15,6 +15,8 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.compat.version import LooseVersion
 
+__all__ = ['APIError', 'DockerException', 'NotFound', 'check_docker_sdk', 'create_client', 'parse_repository_tag']
+
 MINIMUM_DOCKER_SDK_VERSION = '5.0.3'
 
 try:
@@ -57,5 +59,9 @@ def create_client(module, docker_host, timeout):
         client = docker.APIClient(base_url=docker_host, version='auto', timeout=timeout)
         client.ping()
     except Exception as exc:
-        module.fail_json(msg='cannot talk to the Docker engine at %s: %s' % (docker_host, exc))
+        hint = ''
+        if 'http+docker' in str(exc):
+            hint = (' (docker %s does not work with requests >= 2.32: use docker >= 7.1, or requests < 2.32'
+                    ' as Debian bookworm ships)' % DOCKER_SDK_VERSION)
+        module.fail_json(msg='cannot talk to the Docker engine at %s: %s%s' % (docker_host, exc, hint))
     return client
