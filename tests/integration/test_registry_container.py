@@ -76,7 +76,7 @@ class Site(object):
             'rc_probe': {'scheme': scheme, 'timeout': 30},
         }
         options.update({'rc_' + k: v for k, v in overrides.items()})
-        return options
+        return {k: v for k, v in options.items() if v is not None}  # None: leave the option out
 
     def run(self, check=False, diff=False, expect_changed=None, expect_recreated=None, **options):
         extra = self.options(**options)
@@ -327,3 +327,25 @@ def test_image_archive_is_loaded_only_when_missing(site, tmp_path):
     finally:
         site.cleanup()
         docker('rmi', tag, check=False)
+
+
+def test_named_data_volume_is_kept_until_remove_data(site):
+    volume = site.name + '-data'
+    try:
+        site.ok(True, data_dir=None, data_volume=volume)
+        binds = site.inspect()['HostConfig']['Binds']
+        assert '%s:/var/lib/registry:rw' % volume in binds
+        push_tiny_image(site.port, site.name + '/tiny')
+        site.ok(False, data_dir=None, data_volume=volume)
+
+        site.ok(True, data_dir=None, data_volume=volume, state='absent')
+        assert docker('volume', 'inspect', volume, check=False).returncode == 0, 'absent removed the volume'
+        site.ok(True, data_dir=None, data_volume=volume)
+        assert site.catalog() == [site.name + '/tiny']
+
+        site.ok(True, data_dir=None, data_volume=volume, state='absent', remove_data=True)
+        assert docker('volume', 'inspect', volume, check=False).returncode != 0
+        site.ok(False, data_dir=None, data_volume=volume, state='absent', remove_data=True)
+    finally:
+        site.cleanup()
+        docker('volume', 'rm', volume, check=False)
