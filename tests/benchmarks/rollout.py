@@ -1,0 +1,500 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright (c) berth.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rollout benchmark on the bed: the ping floor vs a fresh client rollout and a no-op rerun.
+
+One bed (registry1 + the largest N clients) is brought up once. For each N the first N clients
+are measured with the same inventory and ansible.cfg: `ansible -m ping` (the floor), a one-task
+ping playbook, playbooks/client.yml on reset clients (fresh) and again (no-op). The server side
+(playbooks/server.yml: PKI + container until /v2/ answers) is measured fresh and as a no-op.
+Prints figures, asserts no timing; exits non-zero only when something functionally failed.
+
+    scripts/bench [--quick] [--sizes 1,5,10,20] [--runs 3] [--out .build/bench/rollout]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from bed import engine  # noqa: E402
+from bed.nodes import Bed  # noqa: E402
+from bed.playbook import _RECAP, ansible_env  # noqa: E402
+
+HOSTNAME = 'registry.berth.test'
+MIRROR = 'https://mirror.berth.test/'
+CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
+PING_PLAYBOOK = """\
+- name: One task per host
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
+RESET_CLIENT = r"""
+rm -rf /etc/docker/certs.d/{host}* /root/.docker/config.json
+grep -v '{host}' /etc/hosts > /tmp/hosts.bench; cat /tmp/hosts.bench > /etc/hosts
+# dockerd keeps a key deleted from daemon.json: clear the registry keys with [] and reload first
+echo '{{"registry-mirrors": [], "insecure-registries": []}}' > /etc/docker/daemon.json
+kill -HUP "$(cat /var/run/docker.pid)"
+for i in $(seq 50); do
+  docker info --format '{{{{json .RegistryConfig.Mirrors}}}}' | grep -qx '\[\]' && break; sleep 0.1
+done
+rm -f /etc/docker/daemon.json
+docker info --format '{{{{json .RegistryConfig}}}}'
+""".format(host=HOSTNAME)
+
+
+# --- measuring one command -------------------------------------------------------------------
+
+class TreeMemory(threading.Thread):
+    """Samples the process tree under pid every interval: peak of summed RSS and of summed PSS (MiB)."""
+
+    def __init__(self, pid, interval=0.1):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.parents = {}
+        self.peak_rss = self.peak_pss = 0.0
+        self.peak_procs = 0
+        self.done = threading.Event()
+
+    def _ppid(self, pid):
+        if pid not in self.parents:
+            try:
+                with open('/proc/%s/stat' % pid) as f:
+                    self.parents[pid] = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                return None
+        return self.parents[pid]
+
+    def _tree(self):
+        pids = [int(p) for p in os.listdir('/proc') if p.isdigit()]
+        children = {}
+        for pid in pids:
+            children.setdefault(self._ppid(pid), []).append(pid)
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+    @staticmethod
+    def _memory(pid):
+        rss = pss = 0
+        try:
+            with open('/proc/%d/smaps_rollup' % pid) as f:
+                for line in f:
+                    if line.startswith('Rss:'):
+                        rss = int(line.split()[1])
+                    elif line.startswith('Pss:'):
+                        pss = int(line.split()[1])
+        except OSError:
+            pass
+        return rss, pss
+
+    def sample(self):
+        tree = self._tree()
+        rss = pss = 0
+        for pid in tree:
+            r, p = self._memory(pid)
+            rss, pss = rss + r, pss + p
+        self.peak_rss = max(self.peak_rss, rss / 1024)
+        self.peak_pss = max(self.peak_pss, pss / 1024)
+        self.peak_procs = max(self.peak_procs, len(tree))
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            self.sample()
+
+
+def measure(cmd, env, timeout=1800):
+    """Run cmd; wall time, output, recap, peak tree RSS/PSS and the wait4() ru_maxrss (MiB)."""
+    out = tempfile.TemporaryFile(mode='w+')
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
+    sampler = TreeMemory(proc.pid)
+    sampler.start()
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+        time.sleep(0.01)
+    wall = time.monotonic() - start
+    sampler.done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    text = out.read()
+    recap = {m.group('host'): {k: int(v) for k, v in m.groupdict().items() if k != 'host'}
+             for m in _RECAP.finditer(text)}
+    return {'wall': wall, 'rc': proc.returncode, 'output': text, 'recap': recap, 'start': time.time() - wall,
+            'tree_rss_mib': sampler.peak_rss, 'tree_pss_mib': sampler.peak_pss,
+            'max_procs': sampler.peak_procs, 'ru_maxrss_mib': usage.ru_maxrss / 1024}
+
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {'median': statistics.median(values), 'min': min(values), 'max': max(values), 'samples': values}
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+class Rollout:
+    def __init__(self, bed, args, workdir):
+        self.bed, self.args, self.workdir = bed, args, workdir
+        self.pki_dir = os.path.join(workdir, 'pki')
+        self.failures = []
+        self.profile_runs = {}
+        self.env_extra = dict(kv.split('=', 1) for kv in args.env)
+        self.ping_playbook = os.path.join(workdir, 'ping.yml')
+        with open(self.ping_playbook, 'w') as f:
+            f.write(PING_PLAYBOOK)
+        bed.write_inventory(extra_vars={
+            'registry_hostname': HOSTNAME,
+            'registry_pki_dir': self.pki_dir,
+            'registry_mirrors': [MIRROR],
+            'registry_client_login_user': 'admin',
+        })
+
+    def env(self, events=None):
+        extra = {'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR, 'ANSIBLE_CALLBACKS_ENABLED': 'berth_bench'}
+        if self.args.collections:
+            extra['ANSIBLE_COLLECTIONS_PATH'] = self.args.collections
+        extra.update(self.env_extra)
+        if events:
+            extra['BERTH_BENCH_EVENTS'] = events
+        return self.bed.ansible_env(extra)
+
+    def fail(self, what, detail=''):
+        self.failures.append(what)
+        print('\n!!! FAILED: %s\n%s' % (what, detail[-6000:]), flush=True)
+
+    def playbook(self, name, limit, label):
+        events = os.path.join(self.workdir, 'events.json')
+        if os.path.exists(events):
+            os.unlink(events)
+        path = name if os.path.isabs(name) else os.path.join(self.args.playbooks, name)
+        cmd = ['ansible-playbook', path, '-i', self.bed.inventory_path, '--limit', limit]
+        result = measure(cmd, self.env(events))
+        try:
+            with open(events) as f:
+                result['events'] = json.load(f)
+        except (OSError, ValueError):
+            result['events'] = None
+        if result['rc'] != 0:
+            self.fail('%s (rc=%d)' % (label, result['rc']), result['output'])
+        return result
+
+    def ping(self, limit):
+        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env())
+        if result['rc'] != 0:
+            self.fail('ansible -m ping %s' % limit, result['output'])
+        return result
+
+    # --- server ----------------------------------------------------------------------------
+    def reset_server(self):
+        node = self.bed.registry
+        node.docker('rm', '-f', 'registry')
+        node.exec('rm -rf /etc/docker/registry /var/lib/registry')
+        shutil.rmtree(self.pki_dir, ignore_errors=True)
+
+    def server(self):
+        name = self.bed.registry.name
+        fresh, noop = [], []
+        for run in range(self.args.runs):
+            self.reset_server()
+            fresh.append(self.playbook('server.yml', name, 'server fresh deploy, run %d' % (run + 1)))
+            noop.append(self.playbook('server.yml', name, 'server no-op rerun, run %d' % (run + 1)))
+            if noop[-1]['recap'].get(name, {}).get('changed'):
+                self.fail('server no-op rerun changed something (run %d)' % (run + 1), noop[-1]['output'])
+            print('  server run %d: fresh %.2f s, no-op %.2f s' % (run + 1, fresh[-1]['wall'], noop[-1]['wall']),
+                  flush=True)
+        self.profile_runs['server fresh'] = fresh[-1]
+        self.profile_runs['server no-op'] = noop[-1]
+        return {'fresh': self.figures(fresh, [name]), 'noop': self.figures(noop, [name])}
+
+    # --- clients ---------------------------------------------------------------------------
+    def reset_clients(self, nodes):
+        def reset(node):
+            rc, out = node.exec(RESET_CLIENT)
+            config = json.loads(out.strip().splitlines()[-1]) if rc == 0 else {}
+            dirty = config.get('Mirrors') or HOSTNAME in json.dumps(config) or \
+                node.exists('/etc/docker/daemon.json') or HOSTNAME in node.read_file('/etc/hosts')
+            if rc != 0 or dirty:
+                raise RuntimeError('%s: reset failed (rc=%d): %s' % (node.name, rc, out))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(reset, nodes))
+
+    def pids(self, nodes):
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return dict(zip([n.name for n in nodes], pool.map(lambda n: n.dockerd_pid(), nodes)))
+
+    def verify_clients(self, nodes):
+        def mirrors(node):
+            rc, out = node.docker('info', '--format', '{{json .RegistryConfig.Mirrors}}')
+            return json.loads(out) if rc == 0 else out
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = dict(zip([n.name for n in nodes], pool.map(mirrors, nodes)))
+        wrong = {k: v for k, v in got.items() if v != [MIRROR]}
+        if wrong:
+            self.fail('clients without the mirror after the rollout', json.dumps(wrong))
+
+    def clients(self, n):
+        nodes = self.bed.clients[:n]
+        names = [node.name for node in nodes]
+        limit = ','.join(names)
+        floor, ping_pb, fresh, noop, restarts = [], [], [], [], []
+        for run in range(self.args.runs):
+            self.reset_clients(nodes)
+            self.ping(limit)  # untimed warm-up: every figure below runs over live ControlPersist masters
+            floor.append(self.ping(limit))
+            ping_pb.append(self.playbook(self.ping_playbook, limit, 'one-task ping playbook N=%d' % n))
+            before = self.pids(nodes)
+            fresh.append(self.playbook('client.yml', limit, 'fresh client rollout N=%d run %d' % (n, run + 1)))
+            mid = self.pids(nodes)
+            noop.append(self.playbook('client.yml', limit, 'no-op client rerun N=%d run %d' % (n, run + 1)))
+            after = self.pids(nodes)
+            restarted = sorted(h for h in names if not (before[h] == mid[h] == after[h] and before[h]))
+            restarts.append(len(restarted))
+            if restarted:
+                print('\n!!! dockerd RESTARTED on %s during the rollout (N=%d run %d): %s -> %s -> %s\n'
+                      % (', '.join(restarted), n, run + 1, before, mid, after), flush=True)
+            for h in names:
+                if fresh[-1]['recap'].get(h, {}).get('changed', 0) < 1:
+                    self.fail('fresh rollout changed nothing on %s (N=%d run %d)' % (h, n, run + 1),
+                              fresh[-1]['output'])
+                if noop[-1]['recap'].get(h, {}).get('changed', 1) != 0:
+                    self.fail('no-op rerun changed %s (N=%d run %d)' % (h, n, run + 1), noop[-1]['output'])
+            self.verify_clients(nodes)
+            print('  N=%-3d run %d: floor %.2f s, ping playbook %.2f s, fresh %.2f s, no-op %.2f s, restarts %d'
+                  % (n, run + 1, floor[-1]['wall'], ping_pb[-1]['wall'], fresh[-1]['wall'], noop[-1]['wall'],
+                     restarts[-1]), flush=True)
+        self.profile_runs['client fresh N=%d' % n] = fresh[-1]
+        self.profile_runs['client no-op N=%d' % n] = noop[-1]
+        result = {'n': n, 'hosts': names,
+                  'floor': summary([r['wall'] for r in floor]),
+                  'ping_playbook': self.figures(ping_pb, names),
+                  'fresh': self.figures(fresh, names, floor),
+                  'noop': self.figures(noop, names, floor),
+                  'dockerd_restarts': summary(restarts)}
+        return result
+
+    # --- figures ---------------------------------------------------------------------------
+    @staticmethod
+    def figures(runs, hosts, floor=None):
+        fig = {
+            'wall': summary([r['wall'] for r in runs]),
+            'tree_rss_mib': summary([r['tree_rss_mib'] for r in runs]),
+            'tree_pss_mib': summary([r['tree_pss_mib'] for r in runs]),
+            'ru_maxrss_mib': summary([r['ru_maxrss_mib'] for r in runs]),
+            'failed_runs': sum(1 for r in runs if r['rc'] != 0),
+        }
+        counts = [r['recap'].get(h, {}) for r in runs for h in hosts]
+        fig['tasks_per_host'] = summary([c.get('ok', 0) + c.get('failed', 0) + c.get('skipped', 0) for c in counts])
+        fig['changed_per_host'] = summary([c.get('changed', 0) for c in counts])
+        remote = []
+        for r in runs:
+            if r.get('events'):
+                for h in hosts:
+                    remote.append(sum(1 for e in r['events']['results']
+                                      if e['host'] == h and e['remote'] and e['status'] != 'skipped'))
+        fig['remote_tasks_per_host'] = summary(remote)
+        if floor:
+            fig['ratio_to_floor'] = summary([r['wall'] / f['wall'] for r, f in zip(runs, floor)])
+            fig['ratio_of_medians'] = fig['wall']['median'] / statistics.median(f['wall'] for f in floor)
+        return fig
+
+
+def profile(run):
+    """Where a playbook's wall time went: start-up, each task (first start -> last host done), tail."""
+    events = run.get('events')
+    if not events or not events['tasks']:
+        return None
+    rows, tasks = [], events['tasks']
+    ends = {}
+    for e in events['results']:
+        ends[e['uuid']] = max(ends.get(e['uuid'], 0), e['end'])
+    for i, task in enumerate(tasks):
+        end = ends.get(task['uuid'], tasks[i + 1]['start'] if i + 1 < len(tasks) else events['stats'])
+        kinds = {e['action'] for e in events['results'] if e['uuid'] == task['uuid']}
+        remote = any(e['remote'] for e in events['results'] if e['uuid'] == task['uuid'] and e['status'] != 'skipped')
+        rows.append({'task': task['name'], 'actions': sorted(kinds), 'remote': remote,
+                     'seconds': round(end - task['start'], 3)})
+    return {
+        'wall': round(run['wall'], 3),
+        'startup_until_first_task': round(tasks[0]['start'] - run['start'], 3),
+        'tasks': rows,
+        'after_last_task': round(run['start'] + run['wall'] - max(ends.values() or [events['stats']]), 3),
+    }
+
+
+# --- output ----------------------------------------------------------------------------------
+
+def machine():
+    cpu = next((line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo') if line.startswith('model name')), '?')
+    mem = next(int(line.split()[1]) for line in open('/proc/meminfo') if line.startswith('MemTotal'))
+    osr = dict(line.rstrip().split('=', 1) for line in open('/etc/os-release') if '=' in line)
+    ansible = subprocess.run(['ansible', '--version'], capture_output=True, text=True).stdout.splitlines()[0]
+    dockerv = engine.docker('version', '--format', '{{.Server.Version}}', check=False).stdout.strip()
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'memory_gib': round(mem / 2**20, 1),
+            'os': osr.get('PRETTY_NAME', '').strip('"'), 'kernel': platform.release(),
+            'python': platform.python_version(), 'ansible': ansible, 'docker_engine': dockerv,
+            'loadavg_at_start': open('/proc/loadavg').read().split()[:3]}
+
+
+def fmt(s, unit='s', digits=2):
+    if not s:
+        return 'n/a'
+    f = '%.' + str(digits) + 'f'
+    if s['min'] == s['max']:
+        return (f + ' %s') % (s['median'], unit) if unit else f % s['median']
+    return (f + ' (' + f + '–' + f + ')%s') % (s['median'], s['min'], s['max'], ' ' + unit if unit else '')
+
+
+def markdown(result):
+    m, cfg = result['machine'], result['config']
+    lines = [
+        '# Rollout benchmark (%s)' % time.strftime('%Y-%m-%d', time.gmtime(result['finished'])),
+        '',
+        'Machine: %s, %d cores, %.0f GiB RAM, %s, kernel %s; %s, Python %s; Docker Engine %s on the host '
+        'and in every node. Bed: 1 registry node + %d client containers (own dockerd + sshd each) on the '
+        'same machine, so nodes and controller share the CPUs.'
+        % (m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['ansible'], m['python'],
+           m['docker_engine'], max(cfg['sizes'])),
+        'Load average (1/5/15 min) at start %s, at end %s: other work on the machine shares the CPUs too.'
+        % ('/'.join(m['loadavg_at_start']), '/'.join(result['loadavg_at_end'])),
+        '',
+        'Each figure: median (min–max) over %d runs. Warm: an untimed `ansible -m ping` before every '
+        'repetition, so floor and rollouts all run over live SSH ControlPersist masters; same inventory, '
+        'same ansible.cfg (forks %s, pipelining on, ControlPersist 60s). Fresh = clients reset to nothing '
+        'configured (no certs.d, no daemon.json, registry keys cleared from dockerd, no /etc/hosts line, '
+        'no login).' % (cfg['runs'], cfg['forks']),
+        '',
+        '| clients | ping floor `ansible -m ping` | 1-task ping playbook | fresh rollout | fresh ÷ floor '
+        '| no-op rerun | no-op ÷ floor | tasks/host (remote) | dockerd restarts | peak memory: tree PSS / RSS, '
+        'largest process |',
+        '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ]
+    for c in result['clients']:
+        f, n = c['fresh'], c['noop']
+        lines.append('| %d | %s | %s | %s | %s | %s | %s | %s (%s) | %s | %s / %s MiB, %s MiB |' % (
+            c['n'], fmt(c['floor']), fmt(c['ping_playbook']['wall']), fmt(f['wall']),
+            fmt(f['ratio_to_floor'], '×'), fmt(n['wall']), fmt(n['ratio_to_floor'], '×'),
+            fmt(f['tasks_per_host'], '', 0), fmt(f['remote_tasks_per_host'], '', 0),
+            '%d' % c['dockerd_restarts']['max'],
+            '%.0f' % f['tree_pss_mib']['max'], '%.0f' % f['tree_rss_mib']['max'], '%.0f' % f['ru_maxrss_mib']['max']))
+    if result.get('server'):
+        s = result['server']
+        lines += ['', '| server (registry1) | wall | tasks (remote) | peak memory: tree PSS / RSS, largest process |',
+                  '|---|---:|---:|---:|']
+        for label, key in (('fresh deploy: PKI + config + container until /v2/ answers', 'fresh'),
+                           ('no-op rerun', 'noop')):
+            x = s[key]
+            lines.append('| %s | %s | %s (%s) | %.0f / %.0f MiB, %.0f MiB |' % (
+                label, fmt(x['wall']), fmt(x['tasks_per_host'], '', 0), fmt(x['remote_tasks_per_host'], '', 0),
+                x['tree_pss_mib']['max'], x['tree_rss_mib']['max'], x['ru_maxrss_mib']['max']))
+    lines += ['', 'Tasks/host = ok+changed+failed+skipped from the recap (changed is counted in ok); remote = '
+              'tasks that opened a connection to the host (not set_fact/validate_argument_spec/assert/debug, '
+              'not delegated to localhost). Memory: the ansible-playbook process tree sampled every 0.1 s '
+              'from /proc (sum of Pss and of Rss from smaps_rollup; fork workers share pages, so RSS over-counts), '
+              'and ru_maxrss from wait4() (the largest single process of the tree).']
+    if result['failures']:
+        lines += ['', '**FAILURES:** ' + '; '.join(result['failures'])]
+    return '\n'.join(lines) + '\n'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--quick', action='store_true', help='N=1,5 and 3 runs (development)')
+    parser.add_argument('--sizes', default='1,5,10,20', help='client counts, comma separated')
+    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--no-server', action='store_true', help='skip the server figures (deploys it once)')
+    parser.add_argument('--out', default=os.path.join(ROOT, '.build', 'bench', 'rollout'),
+                        help='writes OUT.json and OUT.md')
+    parser.add_argument('--collections', help='ANSIBLE_COLLECTIONS_PATH to measure instead (a tuned copy)')
+    parser.add_argument('--playbooks', default=os.path.join(ROOT, 'playbooks'))
+    parser.add_argument('--env', action='append', default=[], help='KEY=VALUE for every ansible run (tuning)')
+    args = parser.parse_args()
+    sizes = [1, 5] if args.quick else sorted(int(x) for x in args.sizes.split(','))
+    engine.require_engine()
+    Bed.cleanup_stale()
+
+    started = time.time()
+    bed = Bed(clients=max(sizes), registry_node=True, run_id='bench-%d' % os.getpid())
+    workdir = tempfile.mkdtemp(prefix='berth-bench-')
+    try:
+        t = time.monotonic()
+        bed.up()
+        print('bed up: registry1 + %d clients in %.1f s' % (max(sizes), time.monotonic() - t), flush=True)
+        bench = Rollout(bed, args, workdir)
+        all_nodes = ','.join(n.name for n in bed.nodes)
+        bench.ping(all_nodes)  # opens the ControlPersist masters
+        result = {'config': {'sizes': sizes, 'runs': args.runs, 'warm_controlpersist': True,
+                             'forks': max(20, len(bed.nodes)), 'env': bench.env_extra,
+                             'collections': args.collections or 'repository', 'playbooks': args.playbooks},
+                  'machine': machine(), 'started': started}
+        if args.no_server:
+            print('server: deploy once (not measured)', flush=True)
+            bench.playbook('server.yml', bed.registry.name, 'server deploy')
+        else:
+            print('server: %d × fresh deploy + no-op rerun' % args.runs, flush=True)
+            result['server'] = bench.server()
+        result['clients'] = []
+        for n in sizes:
+            print('clients: N=%d, %d runs' % (n, args.runs), flush=True)
+            result['clients'].append(bench.clients(n))
+        result['profile'] = {label: profile(run) for label, run in bench.profile_runs.items()}
+        result['failures'] = bench.failures
+        result['finished'] = time.time()
+        result['loadavg_at_end'] = open('/proc/loadavg').read().split()[:3]
+        result['duration_s'] = round(result['finished'] - started, 1)
+    finally:
+        bed.down()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out + '.json', 'w') as f:
+        json.dump(result, f, indent=1)
+    table = markdown(result)
+    with open(args.out + '.md', 'w') as f:
+        f.write(table)
+    print()
+    print(table)
+    for label, prof in result['profile'].items():
+        if prof:
+            print('profile, %s: %.2f s = start-up %.2f s + %s + after %.2f s' % (
+                label, prof['wall'], prof['startup_until_first_task'],
+                ' + '.join('%s %.2f s%s' % (r['task'][:40], r['seconds'], '' if r['remote'] else ' (controller)')
+                           for r in prof['tasks']), prof['after_last_task']))
+    print('\nwrote %s.json and %s.md (%.0f s in all)' % (args.out, args.out, result['duration_s']))
+    if result['failures']:
+        print('\n!!! %d functional failure(s): %s' % (len(result['failures']), '; '.join(result['failures'])))
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
