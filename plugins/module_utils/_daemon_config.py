@@ -302,9 +302,15 @@ class DaemonConfigManager(object):
         self._daemon = None
 
     # -- planning (read-only) ------------------------------------------------
+    def load(self):
+        """The current configuration (read and parsed once)."""
+        if self.before is None:
+            self.before_bytes = read_bytes(self.path)
+            self.before = parse_config(self.before_bytes, self.path)
+        return self.before
+
     def plan(self, merge=None, remove=None, settings=None):
-        self.before_bytes = read_bytes(self.path)
-        self.before = parse_config(self.before_bytes, self.path)
+        self.load()
         self.after = compute_config(self.before, merge, remove, settings)
         self.keys = changed_keys(self.before, self.after)
         owned = list(settings or {}) + list(merge or {}) + [k for k in (remove or {}) if k not in (merge or {})]

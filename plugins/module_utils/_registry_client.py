@@ -15,7 +15,7 @@ import os
 
 from ansible_collections.berth.registry.plugins.module_utils._atomic_file import read_bytes, write_atomic
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import (
-    ca_paths, fingerprint, normalize_pem,
+    CertsDirError, ca_paths, fingerprint, normalize_pem, split_registry,
 )
 from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DaemonConfigManager
 from ansible_collections.berth.registry.plugins.module_utils._docker_auth import (
@@ -63,6 +63,13 @@ class Differences(object):
 
 def _text(value):
     return '' if value is None else value + '\n'
+
+
+def _host_of(entry):
+    try:
+        return split_registry(entry)[0]
+    except CertsDirError:  # a CIDR or something else that names no single host
+        return None
 
 
 def classify_auth(ok, message, with_credentials):
@@ -114,7 +121,11 @@ class RegistryClient(object):
         if self.p['insecure']:
             merge['insecure-registries'] = [self.registry]
         else:
-            remove['insecure-registries'] = [self.registry]
+            # Under TLS no insecure entry for this host may stay, whatever port plain HTTP used.
+            host = split_registry(self.registry)[0]
+            current = self.daemon.load().get('insecure-registries')
+            stale = [e for e in current if isinstance(e, str) and _host_of(e) == host] if isinstance(current, list) else []
+            remove['insecure-registries'] = [self.registry] + stale
         if self.p['mirrors']:
             merge['registry-mirrors'] = list(self.p['mirrors'])
         self.daemon.plan(merge=merge, remove=remove)

@@ -63,6 +63,11 @@ class Node:
             raise FileNotFoundError('%s:%s: %s' % (self.name, path, proc.stderr.strip()))
         return proc.stdout
 
+    def write_file(self, path, text):
+        proc = self.run(['sh', '-c', 'cat > "$1"', 'sh', path], input=text)
+        if proc.returncode != 0:
+            raise OSError('%s:%s: %s' % (self.name, path, proc.stderr.strip()))
+
     def exists(self, path):
         return self.run(['test', '-e', path]).returncode == 0
 

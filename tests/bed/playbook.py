@@ -21,7 +21,7 @@ _RECAP = re.compile(
     re.M)
 
 
-@dataclass
+@dataclass(repr=False)
 class PlaybookResult:
     rc: int
     stdout: str
@@ -37,7 +37,7 @@ class PlaybookResult:
     def failed_hosts(self):
         return sorted(h for h, c in self.recap.items() if c['failed'] or c['unreachable'])
 
-    def __str__(self):
+    def __repr__(self):
         return 'rc=%d\n--- stdout ---\n%s\n--- stderr ---\n%s' % (self.rc, self.stdout[-20000:], self.stderr[-5000:])
 
 

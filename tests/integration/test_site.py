@@ -99,8 +99,8 @@ def test_check_mode_on_a_fresh_fleet_reports_changes_and_writes_nothing(fleet):
     bed = fleet.bed
     bad, kept = bed.clients[-1], bed.clients[0]
     # two clients come with a daemon.json of their own: one with unrelated keys, one broken
-    kept.exec("cat > /etc/docker/daemon.json <<'EOF'\n%s\nEOF" % json.dumps(UNRELATED, indent=2))
-    bad.exec("cat > /etc/docker/daemon.json <<'EOF'\n%sEOF" % BROKEN_JSON)
+    kept.write_file('/etc/docker/daemon.json', json.dumps(UNRELATED, indent=2) + '\n')
+    bad.write_file('/etc/docker/daemon.json', BROKEN_JSON)
     before = {n.name: n.exec('cat /etc/hosts /etc/docker/daemon.json; ls -R /etc/docker /root/.docker 2>&1')[1]
               for n in bed.clients}
 
@@ -145,7 +145,7 @@ def test_fresh_run_converges_every_good_client_and_fails_only_the_broken_one(fle
 
 def test_fixed_client_converges_on_the_next_run(fleet):
     bad = fleet.bed.clients[-1]
-    bad.exec('echo \'{"debug": false}\' > /etc/docker/daemon.json')
+    bad.write_file('/etc/docker/daemon.json', '{"debug": false}\n')
 
     result = fleet.site()
 
