@@ -259,9 +259,16 @@ def test_stopped_absent_and_remove_data(site):
     with open(marker, 'w') as f:
         f.write('kept\n')
 
+    before = site.identity()
     site.ok(True, state='stopped')
     assert site.inspect()['State']['Running'] is False
     site.ok(False, state='stopped')
+
+    # A matching but stopped container is started again, not recreated.
+    result = site.ok(True, expect_recreated=False)
+    assert [d['field'] for d in result.module['differences']] == ['status']
+    assert site.identity()[0] == before[0] and site.inspect()['State']['Running'] is True
+    assert site.http_code('/v2/') == '200'
 
     check = site.run(check=True, expect_changed=True, state='absent')
     assert check.rc == 0 and site.inspect() is not None, check
@@ -275,25 +282,28 @@ def test_stopped_absent_and_remove_data(site):
     site.ok(False, state='absent', remove_data=True)
 
 
-@pytest.mark.parametrize('options, message', [
+BAD_INPUTS = [
     ({'ports': [{'host_port': 0}]}, 'ports[0].host_port: 0 is not a valid port number (allowed: 1..65535)'),
     ({'ports': [{'host_port': 70000}]}, 'ports[0].host_port: 70000 is not a valid port number (allowed: 1..65535)'),
     ({'restart_files': ['/nonexistent/berth/config.yml']},
      'restart_files: /nonexistent/berth/config.yml does not exist'),
     ({'image': 'berth-absent/registry:never', 'pull': 'never'},
      'image berth-absent/registry:never is not on this host and pull=never'),
-])
-def test_bad_input_leaves_the_running_registry_alone(site, options, message):
+]
+
+
+def test_bad_input_leaves_the_running_registry_alone(site):
     site.ok(True)
     before = site.identity()
-    # A change that would recreate the container, together with the bad input.
+    # A change that would recreate the container, together with each bad input.
     site.write('config.yml', HTTP_CONFIG + '# changed\n')
-    result = site.run(**options)
-    assert result.rc != 0 and result.recap['localhost']['failed'] == 1, result
-    assert message in result.stdout, result
-    assert site.identity() == before
-    assert site.inspect()['State']['Running'] is True
-    assert site.http_code('/v2/') == '200'
+    for options, message in BAD_INPUTS:
+        result = site.run(**options)
+        assert result.rc != 0 and result.recap['localhost']['failed'] == 1, result
+        assert message in result.stdout, result
+        assert site.identity() == before, options
+        assert site.inspect()['State']['Running'] is True
+        assert site.http_code('/v2/') == '200'
 
 
 def test_a_registry_that_exits_fails_with_its_logs(site):
