@@ -84,7 +84,9 @@ class Engine:
         _wait(lambda: os.path.exists(ready), 10, 'namespace holder')
         with open(self.restart_script, 'w') as f:
             f.write('#!/bin/sh\n# restarts the throwaway dockerd (used as restart_command)\n'
-                    'pid=$(cat %(pid)s)\nkill "$pid"\nwhile kill -0 "$pid" 2>/dev/null; do sleep 0.1; done\n'
+                    'pid=$(cat %(pid)s)\nkill "$pid"\n'
+                    '# the first dockerd is a child of the test process: a zombie counts as gone\n'
+                    'while [ -e /proc/$pid ] && ! grep -q "^State:.*Z" /proc/$pid/status; do sleep 0.1; done\n'
                     'setsid %(cmd)s >>%(log)s 2>&1 </dev/null &\n'
                     % {'pid': shlex.quote(self.pid_file), 'log': shlex.quote(self.log),
                        'cmd': ' '.join(shlex.quote(a) for a in self._nsenter() + self.dockerd_argv)})
@@ -94,7 +96,7 @@ class Engine:
 
     def _spawn_dockerd(self):
         with open(self.log, 'ab') as log:
-            proc = subprocess.Popen(self._nsenter() + self.dockerd_argv, stdout=log, stderr=log,
+            self._first = proc = subprocess.Popen(self._nsenter() + self.dockerd_argv, stdout=log, stderr=log,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             self.wait_ready()
@@ -155,6 +157,8 @@ class Engine:
                 _wait(lambda: not _alive(pid), 30, 'dockerd exit')
             except TimeoutError:
                 os.kill(pid, signal.SIGKILL)
+        if getattr(self, '_first', None) is not None:
+            self._first.poll()
         if self.holder is not None:
             self.holder.kill()
             self.holder.wait(10)
