@@ -123,7 +123,7 @@ def load_private_key(data, passphrase, label):
     except (ValueError, TypeError) as e:
         if encrypted:
             raise PKIError('%s cannot be decrypted with the given passphrase' % label)
-        raise PKIError('%s is not a readable PEM private key (%s)' % (label, str(e).split('\n')[0]))
+        raise PKIError('%s is not a readable PEM private key (%s)' % (label, str(e).split('\n', maxsplit=1)[0]))
     except Exception as e:  # unsupported algorithms raise UnsupportedAlgorithm
         raise PKIError('%s cannot be loaded: %s' % (label, e))
     if key_type_of(key) not in KEY_TYPES:
@@ -144,7 +144,7 @@ def load_certificate(data, label):
     try:
         return x509.load_pem_x509_certificate(data)
     except Exception as e:
-        raise PKIError('%s is not a readable PEM certificate (%s)' % (label, str(e).split('\n')[0]))
+        raise PKIError('%s is not a readable PEM certificate (%s)' % (label, str(e).split('\n', maxsplit=1)[0]))
 
 
 def dump_certificate(cert):

@@ -15,10 +15,10 @@ class EngineError(RuntimeError):
 def docker(*args, check=True, input=None, timeout=600, stdout=subprocess.PIPE, text=True):
     """Run the host docker CLI; raise EngineError with its output when it fails and check is set."""
     proc = subprocess.run([DOCKER, *args], input=input, stdout=stdout, stderr=subprocess.PIPE,
-                          text=text, timeout=timeout)
+                          text=text, timeout=timeout, check=False)
     if check and proc.returncode != 0:
-        raise EngineError('%s %s failed (rc=%d): %s' % (DOCKER, ' '.join(args), proc.returncode,
-                                                       proc.stderr.strip() if text else proc.stderr))
+        detail = proc.stderr.strip() if text else proc.stderr
+        raise EngineError('%s %s failed (rc=%d): %s' % (DOCKER, ' '.join(args), proc.returncode, detail))
     return proc
 
 

@@ -27,6 +27,10 @@ control_path_dir = {control_path_dir}
 """
 
 
+def _hosts(nodes):
+    return {n.name: {'ansible_host': n.ip} for n in nodes}
+
+
 def inventory_data(bed, extra_vars=None):
     common = {
         'ansible_user': 'root',
@@ -34,12 +38,11 @@ def inventory_data(bed, extra_vars=None):
         'ansible_python_interpreter': '/usr/bin/python3',
     }
     common.update(extra_vars or {})
-    hosts = lambda nodes: {n.name: {'ansible_host': n.ip} for n in nodes}  # noqa: E731
     return {'all': {
         'vars': common,
         'children': {
-            'registry': {'hosts': hosts([bed.registry] if bed.registry else [])},
-            'registry_clients': {'hosts': hosts(bed.clients)},
+            'registry': {'hosts': _hosts([bed.registry] if bed.registry else [])},
+            'registry_clients': {'hosts': _hosts(bed.clients)},
         },
     }}
 

@@ -251,7 +251,7 @@ class Bed:
         runs = {}
         for kind in ('container', 'network', 'volume'):
             for line in engine.listing(kind, RUN_LABEL, fmt):
-                run, _, owner = line.partition(' ')
+                run, owner = (line.split(' ', 1) + [''])[:2]
                 runs[run] = owner.strip()
         stale = sorted(run for run, owner in runs.items() if _is_stale(owner, keep_cli))
         for run in stale:
@@ -286,7 +286,7 @@ class Bed:
 
     def ssh(self, node, cmd, timeout=120):
         """Run cmd on node over SSH (the way Ansible reaches it); returns (rc, stdout+stderr)."""
-        proc = subprocess.run(self.ssh_argv(node, cmd), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(self.ssh_argv(node, cmd), capture_output=True, text=True, timeout=timeout, check=False)
         return proc.returncode, proc.stdout + proc.stderr
 
     def wait_ready(self, node, timeout=90):
@@ -314,7 +314,7 @@ class Bed:
     def _load_registry_image(self):
         with open(self.registry_image_archive, 'rb') as archive:
             proc = subprocess.run([engine.DOCKER, 'exec', '-i', self.registry.container, 'docker', 'load'],
-                                  stdin=archive, capture_output=True, timeout=300)
+                                  stdin=archive, capture_output=True, timeout=300, check=False)
         if proc.returncode != 0:
             raise BedError('loading registry image into %s failed: %s' % (self.registry.name, proc.stderr.decode()))
 
@@ -359,7 +359,7 @@ class Bed:
         cmd = ['ansible', pattern, '-i', self.inventory_path, '-m', module, *options]
         cmd += ['-a', args] if args else []
         return subprocess.run(cmd, env=self.ansible_env(), cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, check=False)
 
     # --- state for the CLI -------------------------------------------------------------------
     def to_state(self):

@@ -75,7 +75,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
         cmd += ['--limit', limit]
     cmd += list(args)
     proc = subprocess.run(cmd, env=ansible_env(env, config), cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
     recap = {m.group('host'): {k: int(v) for k, v in m.groupdict().items() if k != 'host'}
              for m in _RECAP.finditer(proc.stdout)}
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, recap)

@@ -58,8 +58,8 @@ def test_bad_names_refused(name):
 
 
 def test_plan_add_update_remove_exclusive():
-    lines = ht.parse('# c\nalice:%s\nbob:%s\ncarol:$apr1$x$y\n' % (ht.hash_password(ALICE.encode(), 4),
-                                                                  ht.hash_password(b'bob-old-pw', 4)))
+    hashes = (ht.hash_password(ALICE.encode(), 4), ht.hash_password(b'bob-old-pw', 4))
+    lines = ht.parse('# c\nalice:%s\nbob:%s\ncarol:$apr1$x$y\n' % hashes)
     users = [{'name': 'alice', 'password': ALICE}, {'name': 'bob', 'password': 'bob-new-pw'},
              {'name': 'dave', 'password': 'dave-pw-9'}]
     assert ht.plan(lines, users, False) == (['dave'], ['bob'], [])
