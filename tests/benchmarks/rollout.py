@@ -125,9 +125,10 @@ class TreeMemory(threading.Thread):
             self.sample()
 
 
-def measure(cmd, env, timeout=1800):
-    """Run cmd; wall time, output, recap, peak tree RSS/PSS and the wait4() ru_maxrss (MiB)."""
+def measure(cmd, env, nodes_cpu=lambda: 0.0, timeout=1800):
+    """Run cmd; wall time, CPU seconds (controller tree, bed nodes), output, recap, peak memory (MiB)."""
     out = tempfile.TemporaryFile(mode='w+')
+    cpu_before = nodes_cpu()
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
     sampler = TreeMemory(proc.pid)
@@ -141,6 +142,7 @@ def measure(cmd, env, timeout=1800):
             proc.kill()
         time.sleep(0.01)
     wall = time.monotonic() - start
+    node_cpu = nodes_cpu() - cpu_before
     sampler.done.set()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -150,7 +152,8 @@ def measure(cmd, env, timeout=1800):
              for m in _RECAP.finditer(text)}
     return {'wall': wall, 'rc': proc.returncode, 'output': text, 'recap': recap, 'start': time.time() - wall,
             'tree_rss_mib': sampler.peak_rss, 'tree_pss_mib': sampler.peak_pss,
-            'max_procs': sampler.peak_procs, 'ru_maxrss_mib': usage.ru_maxrss / 1024}
+            'max_procs': sampler.peak_procs, 'ru_maxrss_mib': usage.ru_maxrss / 1024,
+            'controller_cpu': usage.ru_utime + usage.ru_stime, 'nodes_cpu': node_cpu}
 
 
 def summary(values):
@@ -169,15 +172,23 @@ class Rollout:
         self.failures = []
         self.profile_runs = {}
         self.env_extra = dict(kv.split('=', 1) for kv in args.env)
+        self.cgroups = []
+        for node in bed.nodes:
+            cid = engine.docker('inspect', '-f', '{{.Id}}', node.container).stdout.strip()
+            path = '/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage' % cid
+            if os.path.exists(path):
+                self.cgroups.append(path)
         self.ping_playbook = os.path.join(workdir, 'ping.yml')
         with open(self.ping_playbook, 'w') as f:
             f.write(PING_PLAYBOOK)
-        bed.write_inventory(extra_vars={
+        inventory_vars = {
             'registry_hostname': HOSTNAME,
             'registry_pki_dir': self.pki_dir,
             'registry_mirrors': [MIRROR],
             'registry_client_login_user': 'admin',
-        })
+        }
+        inventory_vars.update((k, json.loads(v)) for k, v in (kv.split('=', 1) for kv in args.var))
+        bed.write_inventory(extra_vars=inventory_vars)
 
     def env(self, events=None):
         extra = {'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR, 'ANSIBLE_CALLBACKS_ENABLED': 'berth_bench'}
@@ -187,6 +198,14 @@ class Rollout:
         if events:
             extra['BERTH_BENCH_EVENTS'] = events
         return self.bed.ansible_env(extra)
+
+    def nodes_cpu(self):
+        """CPU seconds used so far by every bed node (sshd, modules, dockerd, the registry inside registry1)."""
+        total = 0
+        for path in self.cgroups:
+            with open(path) as f:
+                total += int(f.read())
+        return total / 1e9
 
     def fail(self, what, detail=''):
         self.failures.append(what)
@@ -198,7 +217,7 @@ class Rollout:
             os.unlink(events)
         path = name if os.path.isabs(name) else os.path.join(self.args.playbooks, name)
         cmd = ['ansible-playbook', path, '-i', self.bed.inventory_path, '--limit', limit]
-        result = measure(cmd, self.env(events))
+        result = measure(cmd, self.env(events), self.nodes_cpu)
         try:
             with open(events) as f:
                 result['events'] = json.load(f)
@@ -209,7 +228,7 @@ class Rollout:
         return result
 
     def ping(self, limit):
-        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env())
+        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env(), self.nodes_cpu)
         if result['rc'] != 0:
             self.fail('ansible -m ping %s' % limit, result['output'])
         return result
@@ -289,13 +308,18 @@ class Rollout:
                 if noop[-1]['recap'].get(h, {}).get('changed', 1) != 0:
                     self.fail('no-op rerun changed %s (N=%d run %d)' % (h, n, run + 1), noop[-1]['output'])
             self.verify_clients(nodes)
-            print('  N=%-3d run %d: floor %.2f s, ping playbook %.2f s, fresh %.2f s, no-op %.2f s, restarts %d'
+            print('  N=%-3d run %d: floor %.2f s, ping playbook %.2f s, fresh %.2f s, no-op %.2f s, restarts %d; '
+                  'CPU s (controller+nodes) floor %.1f+%.1f, fresh %.1f+%.1f, no-op %.1f+%.1f'
                   % (n, run + 1, floor[-1]['wall'], ping_pb[-1]['wall'], fresh[-1]['wall'], noop[-1]['wall'],
-                     restarts[-1]), flush=True)
+                     restarts[-1], *[x for r in (floor[-1], fresh[-1], noop[-1])
+                                     for x in (r['controller_cpu'], r['nodes_cpu'])]), flush=True)
+        self.profile_runs['ping playbook N=%d' % n] = ping_pb[-1]
         self.profile_runs['client fresh N=%d' % n] = fresh[-1]
         self.profile_runs['client no-op N=%d' % n] = noop[-1]
         result = {'n': n, 'hosts': names,
                   'floor': summary([r['wall'] for r in floor]),
+                  'floor_cpu': {'controller': summary([r['controller_cpu'] for r in floor]),
+                                'nodes': summary([r['nodes_cpu'] for r in floor])},
                   'ping_playbook': self.figures(ping_pb, names),
                   'fresh': self.figures(fresh, names, floor),
                   'noop': self.figures(noop, names, floor),
@@ -311,6 +335,8 @@ class Rollout:
             'tree_pss_mib': summary([r['tree_pss_mib'] for r in runs]),
             'ru_maxrss_mib': summary([r['ru_maxrss_mib'] for r in runs]),
             'failed_runs': sum(1 for r in runs if r['rc'] != 0),
+            'controller_cpu': summary([r['controller_cpu'] for r in runs]),
+            'nodes_cpu': summary([r['nodes_cpu'] for r in runs]),
         }
         counts = [r['recap'].get(h, {}) for r in runs for h in hosts]
         fig['tasks_per_host'] = summary([c.get('ok', 0) + c.get('failed', 0) + c.get('skipped', 0) for c in counts])
@@ -406,15 +432,23 @@ def markdown(result):
             fmt(f['tasks_per_host'], '', 0), fmt(f['remote_tasks_per_host'], '', 0),
             '%d' % c['dockerd_restarts']['max'],
             '%.0f' % f['tree_pss_mib']['max'], '%.0f' % f['tree_rss_mib']['max'], '%.0f' % f['ru_maxrss_mib']['max']))
+    lines += ['', 'CPU seconds per run, controller (ansible process tree, from wait4) + bed nodes (their cgroups): '
+              'less sensitive than wall time to other load on the machine.', '',
+              '| clients | ping floor | fresh rollout | no-op rerun |', '|---:|---:|---:|---:|']
+    for c in result['clients']:
+        cells = [fmt(c['floor_cpu']['controller']) + ' + ' + fmt(c['floor_cpu']['nodes'])]
+        cells += [fmt(c[k]['controller_cpu']) + ' + ' + fmt(c[k]['nodes_cpu']) for k in ('fresh', 'noop')]
+        lines.append('| %d | %s |' % (c['n'], ' | '.join(cells)))
     if result.get('server'):
         s = result['server']
-        lines += ['', '| server (registry1) | wall | tasks (remote) | peak memory: tree PSS / RSS, largest process |',
-                  '|---|---:|---:|---:|']
+        lines += ['', '| server (registry1) | wall | CPU controller + nodes | tasks (remote) '
+                  '| peak memory: tree PSS / RSS, largest process |',
+                  '|---|---:|---:|---:|---:|']
         for label, key in (('fresh deploy: PKI + config + container until /v2/ answers', 'fresh'),
                            ('no-op rerun', 'noop')):
             x = s[key]
-            lines.append('| %s | %s | %s (%s) | %.0f / %.0f MiB, %.0f MiB |' % (
-                label, fmt(x['wall']), fmt(x['tasks_per_host'], '', 0), fmt(x['remote_tasks_per_host'], '', 0),
+            lines.append('| %s | %s | %s + %s | %s (%s) | %.0f / %.0f MiB, %.0f MiB |' % (
+                label, fmt(x['wall']), fmt(x['controller_cpu']), fmt(x['nodes_cpu']), fmt(x['tasks_per_host'], '', 0), fmt(x['remote_tasks_per_host'], '', 0),
                 x['tree_pss_mib']['max'], x['tree_rss_mib']['max'], x['ru_maxrss_mib']['max']))
     lines += ['', 'Tasks/host = ok+changed+failed+skipped from the recap (changed is counted in ok); remote = '
               'tasks that opened a connection to the host (not set_fact/validate_argument_spec/assert/debug, '
@@ -437,6 +471,7 @@ def main():
     parser.add_argument('--collections', help='ANSIBLE_COLLECTIONS_PATH to measure instead (a tuned copy)')
     parser.add_argument('--playbooks', default=os.path.join(ROOT, 'playbooks'))
     parser.add_argument('--env', action='append', default=[], help='KEY=VALUE for every ansible run (tuning)')
+    parser.add_argument('--var', action='append', default=[], help='KEY=JSON inventory variable (tuning)')
     args = parser.parse_args()
     sizes = [1, 5] if args.quick else sorted(int(x) for x in args.sizes.split(','))
     engine.require_engine()
@@ -453,7 +488,7 @@ def main():
         all_nodes = ','.join(n.name for n in bed.nodes)
         bench.ping(all_nodes)  # opens the ControlPersist masters
         result = {'config': {'sizes': sizes, 'runs': args.runs, 'warm_controlpersist': True,
-                             'forks': max(20, len(bed.nodes)), 'env': bench.env_extra,
+                             'forks': max(20, len(bed.nodes)), 'env': bench.env_extra, 'vars': args.var,
                              'collections': args.collections or 'repository', 'playbooks': args.playbooks},
                   'machine': machine(), 'started': started}
         if args.no_server:
