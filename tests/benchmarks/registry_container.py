@@ -62,7 +62,7 @@ def timed_run(extra):
 
 
 def one_round(base):
-    name = 'berth-bench-%d' % os.getpid()
+    name = 'berth-bench-rc-%d' % os.getpid()
     port = free_port()
     conf = os.path.join(base, 'conf')
     os.makedirs(conf, exist_ok=True)
