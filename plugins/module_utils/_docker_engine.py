@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import socket
-import subprocess
 import time
 
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
@@ -117,8 +116,8 @@ class EngineClient(object):
 
         Returns (ok, message): ok is True on 200, message is the engine's status or error text.
         """
-        status, payload = self.request('POST', '/auth', {'username': username, 'password': password,
-                                                          'serveraddress': serveraddress})
+        body = {'username': username, 'password': password, 'serveraddress': serveraddress}
+        status, payload = self.request('POST', '/auth', body)
         if status == 200:
             return True, (payload or {}).get('Status', 'Login Succeeded') if isinstance(payload, dict) else 'OK'
         return False, error_message(payload)
@@ -224,9 +223,3 @@ def parse_exec_start(value):
     rest = value[start + len(marker):]
     end = rest.find(' ;')
     return rest[:end if end >= 0 else len(rest)].split()
-
-
-def run_quiet(argv):
-    """subprocess helper for callers without an AnsibleModule."""
-    proc = subprocess.run(argv, capture_output=True, text=True)
-    return proc.returncode, proc.stdout, proc.stderr

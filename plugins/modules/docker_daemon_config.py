@@ -37,7 +37,7 @@ options:
     default: /etc/docker/daemon.json
   merge:
     description:
-      - 'List-valued keys and the entries they must contain, for example C({"insecure-registries": ["reg:5000"]}).' 
+      - 'List-valued keys and the entries they must contain, for example C({"insecure-registries": ["reg:5000"]}).'
       - Missing entries are appended; existing entries keep their order.
     type: dict
     default: {}
@@ -49,7 +49,7 @@ options:
     type: dict
     default: {}
   settings:
-    description: 'Keys set to exactly these JSON values, for example C({"debug": true}) or C({"registry-mirrors": []}).' 
+    description: 'Keys set to exactly these JSON values, for example C({"debug": true}) or C({"registry-mirrors": []}).'
     type: dict
     default: {}
   apply:
@@ -176,7 +176,7 @@ def main():
     )
     p = module.params
     manager = DaemonConfigManager(
-        module.run_command, lambda name: module.get_bin_path(name), path=p['path'], docker_host=p['docker_host'],
+        module.run_command, module.get_bin_path, path=p['path'], docker_host=p['docker_host'],
         pid_file=p['pid_file'], apply=p['apply'], validate=p['validate'], backup=p['backup'],
         restart_command=p['restart_command'])
     result = dict(changed=False, path=p['path'], applied='none', restarted=False)

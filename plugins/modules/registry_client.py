@@ -101,7 +101,6 @@ options:
         description: Its password.
         type: str
         required: true
-        no_log: true
       config_path:
         description: The client config.json.
         type: path
@@ -248,7 +247,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    client = RegistryClient(module.params, module.run_command, lambda name: module.get_bin_path(name),
+    client = RegistryClient(module.params, module.run_command, module.get_bin_path,
                             module.check_mode)
     result = dict(changed=False, changes=[], ca_paths=client.ca_paths, applied='none', restarted=False)
     try:

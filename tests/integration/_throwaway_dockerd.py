@@ -96,8 +96,9 @@ class Engine:
 
     def _spawn_dockerd(self):
         with open(self.log, 'ab') as log:
-            self._first = proc = subprocess.Popen(self._nsenter() + self.dockerd_argv, stdout=log, stderr=log,
+            proc = subprocess.Popen(self._nsenter() + self.dockerd_argv, stdout=log, stderr=log,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self._first = proc
         try:
             self.wait_ready()
         except TimeoutError:
@@ -105,7 +106,7 @@ class Engine:
             raise RuntimeError('throwaway dockerd did not start:\n' + open(self.log).read()[-3000:])
 
     def answers(self):
-        return subprocess.run([DOCKER, '-H', self.docker_host, 'version'], capture_output=True).returncode == 0
+        return subprocess.run([DOCKER, '-H', self.docker_host, 'version'], capture_output=True, check=False).returncode == 0
 
     def wait_ready(self, timeout=60):
         _wait(lambda: self.answers() and os.path.exists(self.pid_file), timeout, 'throwaway dockerd')
@@ -137,7 +138,7 @@ class Engine:
 
     def _port_open(self):
         cmd = self._nsenter(mount=False) + ['bash', '-c', 'exec 3<>/dev/tcp/%s/443' % TEST_ADDRESS]
-        return subprocess.run(cmd, capture_output=True).returncode == 0
+        return subprocess.run(cmd, capture_output=True, check=False).returncode == 0
 
     def stop_registry(self):
         if self.registry is not None:

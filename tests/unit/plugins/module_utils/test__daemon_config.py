@@ -51,7 +51,7 @@ def test_conflicting_options_are_refused():
 def test_format_is_two_space_indent_with_trailing_newline_and_order_kept():
     text = format_config(CURRENT)
     assert text.endswith('}\n') and '\n  "runtimes": {\n    "crun"' in text
-    assert [k for k in json.loads(text)] == list(CURRENT)
+    assert list(json.loads(text)) == list(CURRENT)
 
 
 def test_parse_errors_name_the_path():
