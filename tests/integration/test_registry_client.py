@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -181,3 +182,23 @@ def test_wrong_ca_fails_the_check_with_the_engines_message(bed, tmp_path):
     assert 'x509: certificate signed by unknown authority' in result['msg'], result
     res, result = run(bed, tmp_path, params(bed))
     assert res.rc == 0 and result['changes'] == ['ca'] and result['check'].startswith('reachable and trusted')
+
+
+def test_bind_mounted_hosts_file_is_rewritten_in_place(tmp_path):
+    """/etc/hosts in a container is a bind mount: the new text must reach the mounted file."""
+    source, target = tmp_path / 'engine-hosts', tmp_path / 'hosts'
+    source.write_text(HOSTS)
+    target.write_text('target before mount\n')
+    collections = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               '.build', 'collections')
+    code = ('import sys; sys.path.insert(0, %r)\n'
+            'from ansible_collections.berth.registry.plugins.module_utils._hosts_file import plan_hosts, write_hosts\n'
+            'text = open(%r).read()\n'
+            'print(write_hosts(%r, plan_hosts(text, "registry.berth.test", %r)[0].encode()))\n'
+            % (collections, str(target), str(target), TEST_ADDRESS))
+    proc = subprocess.run(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
+                           'mount --bind "$1" "$2" && exec /usr/bin/python3 -c "$3"', 'sh', str(source), str(target),
+                           code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == 'in-place', proc.stderr
+    assert source.read_text() == HOSTS + '%s registry.berth.test\n' % TEST_ADDRESS
+    assert target.read_text() == 'target before mount\n'
