@@ -175,8 +175,10 @@ def find_daemon_pid(pid_file=DEFAULT_PID_FILE, docker_host=DEFAULT_DOCKER_HOST):
         pass
     path = socket_path(docker_host)
     default = docker_host == DEFAULT_DOCKER_HOST
+    own_pid_ns = _pid_namespace('self')
     for entry in os.listdir('/proc'):
-        if not entry.isdigit():
+        # dockerds of containers (e.g. docker-in-docker nodes) live in other pid namespaces
+        if not entry.isdigit() or _pid_namespace(entry) != own_pid_ns:
             continue
         argv = read_cmdline(int(entry))
         if not _is_dockerd(argv):
@@ -187,6 +189,13 @@ def find_daemon_pid(pid_file=DEFAULT_PID_FILE, docker_host=DEFAULT_DOCKER_HOST):
         if default and (not hosts or any(h.startswith('fd://') for h in hosts)):
             return int(entry)
     return None
+
+
+def _pid_namespace(pid):
+    try:
+        return os.readlink('/proc/%s/ns/pid' % pid)
+    except OSError:
+        return None
 
 
 def systemd_docker_unit(run_command, systemctl):
