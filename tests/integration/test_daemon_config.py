@@ -170,3 +170,25 @@ def test_key_also_on_command_line_fails(tmp_path_factory, inventory, tmp_path):
         assert res.rc == 0 and result['changed'] and eng.info()['Debug'] is True
     finally:
         eng.stop()
+
+
+def test_missing_file_is_created_0644_with_apply_none(engine, inventory, tmp_path):
+    path = str(tmp_path / 'etc' / 'docker' / 'daemon.json')
+    first, second = four_steps_on(path, engine, inventory, tmp_path)
+    assert first['applied'] == 'none' and second['applied'] == 'none'
+    with open(path) as f:
+        assert f.read() == '{\n  "insecure-registries": [\n    "reg.example:5000"\n  ]\n}\n'
+    assert (os.stat(path).st_mode & 0o777) == 0o644
+
+
+def four_steps_on(path, engine, inventory, tmp_path):
+    module_vars = {'dc_path': path, 'dc_apply': 'none', 'dc_merge': {'insecure-registries': ['reg.example:5000']}}
+    res, result = run(engine, inventory, tmp_path, check=True, **module_vars)
+    assert res.changed('localhost') == 1 and not os.path.exists(path), str(res)
+    results = []
+    for check, changed in ((False, 1), (True, 0), (False, 0)):
+        res, result = run(engine, inventory, tmp_path, check=check, **module_vars)
+        assert res.rc == 0 and res.changed('localhost') == changed, str(res)
+        if not check:
+            results.append(result)
+    return results
