@@ -201,7 +201,9 @@ class RegistryClient(object):
         if self.check_mode and self.differences.changed:
             return True, ('not checked in check mode: pending changes (%s) would change the result'
                           % ', '.join(self.differences.names))
-        login = self.p['login'] or {}
-        user, password = login.get('username') or '', login.get('password') or ''
-        ok, message = self.daemon.engine.auth(self.registry, user, password)
-        return classify_auth(ok, message, bool(user))
+        if self.login_plan and not self.check_mode:
+            return True, 'reachable and trusted: logged in as %s just now' % self.p['login']['username']
+        # Anonymous on purpose: it proves reachability and TLS trust without making the registry verify a
+        # bcrypt hash on every run of every host; credentials are verified whenever a login is written.
+        ok, message = self.daemon.engine.auth(self.registry, '', '')
+        return classify_auth(ok, message, False)

@@ -107,9 +107,10 @@ options:
         default: /root/.docker/config.json
   check:
     description:
-      - Query the registry through the engine (C(POST /auth) with O(login) when given, else anonymously) and fail
-        the host with the engine's message on an x509, TLS or connection error. An anonymous C(unauthorized) answer
-        counts as reachable and trusted.
+      - Query the registry through the engine (an anonymous C(POST /auth)) and fail the host with the engine's
+        message on an x509, TLS or connection error. The anonymous C(unauthorized) answer counts as reachable and
+        trusted. Credentials are verified by the engine whenever O(login) is written, not on every run, so a
+        fleet-wide rerun does not make the registry check a bcrypt hash per host.
       - Never reports a change; runs in check mode too (see the check_mode attribute).
     type: bool
     default: false
