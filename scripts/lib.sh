@@ -61,8 +61,8 @@ ensure_dockerd() {
   if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null; then :; else
     nohup /usr/sbin/dockerd >/var/log/berth-dockerd.log 2>&1 &
   fi
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     "$DOCKER" info >/dev/null 2>&1 && return 0
     sleep 1
   done

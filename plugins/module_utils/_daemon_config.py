@@ -27,6 +27,7 @@ from ansible_collections.berth.registry.plugins.module_utils._docker_engine impo
     DEFAULT_DOCKER_HOST, DEFAULT_PID_FILE, EngineClient, EngineError, find_daemon_pid, read_cmdline,
     socket_path, systemd_docker_unit,
 )
+from ansible_collections.berth.registry.plugins.module_utils._json_file import parse_json_object
 
 DEFAULT_PATH = '/etc/docker/daemon.json'
 APPLY_CHOICES = ['auto', 'reload', 'restart', 'none']
@@ -69,15 +70,7 @@ class DaemonConfigError(Exception):
 
 def parse_config(data, path):
     """Bytes of daemon.json -> dict (key order kept). None/empty file -> {}."""
-    if data is None or not data.strip():
-        return {}
-    try:
-        config = json.loads(data.decode('utf-8'))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DaemonConfigError('%s is not valid JSON: %s' % (path, e))
-    if not isinstance(config, dict):
-        raise DaemonConfigError('%s does not hold a JSON object but a %s' % (path, type(config).__name__))
-    return config
+    return parse_json_object(data, path, DaemonConfigError)
 
 
 def format_config(config):

@@ -11,6 +11,8 @@ import binascii
 import copy
 import json
 
+from ansible_collections.berth.registry.plugins.module_utils._json_file import parse_json_object
+
 DEFAULT_CONFIG_PATH = '/root/.docker/config.json'
 
 
@@ -19,15 +21,7 @@ class DockerAuthError(Exception):
 
 
 def parse_config(data, path):
-    if data is None or not data.strip():
-        return {}
-    try:
-        config = json.loads(data.decode('utf-8'))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DockerAuthError('%s is not valid JSON: %s' % (path, e))
-    if not isinstance(config, dict):
-        raise DockerAuthError('%s does not hold a JSON object' % path)
-    return config
+    return parse_json_object(data, path, DockerAuthError)
 
 
 def encode_auth(username, password):

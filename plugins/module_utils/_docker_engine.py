@@ -19,6 +19,14 @@ DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
 DEFAULT_PID_FILE = '/var/run/docker.pid'
 
 
+def dockerd_argument_spec():
+    """Options that find the local dockerd (documented in doc_fragments/_dockerd.py)."""
+    return dict(
+        docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
+        pid_file=dict(type='path', default=DEFAULT_PID_FILE),
+    )
+
+
 class EngineError(Exception):
     pass
 

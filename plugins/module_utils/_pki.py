@@ -15,6 +15,10 @@ import ipaddress
 import os
 import re
 
+from ansible_collections.berth.registry.plugins.module_utils._atomic_file import (
+    apply_metadata, metadata_differences, read_bytes, resolve_gid, resolve_uid, write_atomic,
+)
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
@@ -46,10 +50,11 @@ def tls_key_argument_spec():
     )
 
 
-def subject_argument_spec(cn_required):
-    return dict(type='dict', required=cn_required, options=dict(
+def subject_argument_spec():
+    """Documented once in doc_fragments/_tls_subject.py; normalize_subject() requires the CN."""
+    return dict(type='dict', options=dict(
         C=dict(type='str'), ST=dict(type='str'), L=dict(type='str'),
-        O=dict(type='str'), OU=dict(type='str'), CN=dict(type='str', required=cn_required)))
+        O=dict(type='str'), OU=dict(type='str'), CN=dict(type='str')))
 
 
 def parse_mode(value):
@@ -495,7 +500,6 @@ def _write_together(files, owner, group):
     """Write [(path, bytes, mode)] so that either all renames happen or none: each file
     is first written completely to a staging name in its own directory (via
     write_atomic), only then are they renamed into place, key first."""
-    from ansible_collections.berth.registry.plugins.module_utils._atomic_file import write_atomic
     staged = []
     try:
         for path, data, mode in files:
@@ -514,7 +518,6 @@ def _write_together(files, owner, group):
 
 
 def _metadata_changes(files, owner, group):
-    from ansible_collections.berth.registry.plugins.module_utils._atomic_file import metadata_differences
     changes = {}
     for label, path, mode in files:
         if path is None:
@@ -526,14 +529,12 @@ def _metadata_changes(files, owner, group):
 
 
 def _apply_metadata(files, owner, group):
-    from ansible_collections.berth.registry.plugins.module_utils._atomic_file import apply_metadata
     for label, path, mode in files:
         if path is not None and os.path.exists(path):
             apply_metadata(path, mode, owner, group)
 
 
 def _check_owner_group(owner, group):
-    from ansible_collections.berth.registry.plugins.module_utils._atomic_file import resolve_gid, resolve_uid
     try:
         resolve_uid(owner)
         resolve_gid(group)
@@ -694,7 +695,7 @@ def run_tls_cert(module):
 
     fullchain_stale = False
     if p['fullchain_path'] and not reissue:
-        current = _read_or_none(p['fullchain_path'])
+        current = read_bytes(p['fullchain_path'])
         fullchain_stale = current != _fullchain(pair.cert_bytes, ca_bytes)
     files = [('certificate', p['path'], cert_mode), ('private key', p['privatekey_path'], 0o600),
              ('fullchain', p['fullchain_path'], cert_mode)]
@@ -753,14 +754,6 @@ def run_tls_cert(module):
     module.exit_json(**result)
 
 
-def _read_or_none(path):
-    try:
-        with open(path, 'rb') as f:
-            return f.read()
-    except OSError:
-        return None
-
-
 def _fullchain(cert_bytes, ca_bytes):
     if cert_bytes is None:
         return None
@@ -788,7 +781,7 @@ def cert_info(path, privatekey_path=None, passphrase=None, ca_path=None):
         if not info['key_matches']:
             problems.append('privatekey_path %s does not match the certificate %s' % (privatekey_path, path))
     if ca_path:
-        ca_bytes = _read_or_none(ca_path)
+        ca_bytes = read_bytes(ca_path)
         if ca_bytes is None:
             raise PKIError('ca_path %s does not exist' % ca_path)
         ca_cert = load_certificate(ca_bytes, 'ca_path %s' % ca_path)
@@ -806,7 +799,7 @@ def run_tls_cert_info(module):
     p = module.params
     try:
         info, problems = cert_info(p['path'], p['privatekey_path'], p['privatekey_passphrase'], p['ca_path'])
-    except PKIError as e:
+    except (PKIError, OSError) as e:
         module.fail_json(msg=str(e))
     if problems and p['fail_on_mismatch']:
         module.fail_json(msg='; '.join(problems), problems=problems, **info)

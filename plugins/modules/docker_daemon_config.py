@@ -21,6 +21,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
+  - berth.registry._dockerd
 attributes:
   check_mode:
     support: full
@@ -71,14 +72,6 @@ options:
       - Used for restarts only; the module then waits until the engine answers on O(docker_host).
     type: list
     elements: str
-  docker_host:
-    description: Engine API address used to verify the change, C(unix://) socket or plain C(tcp://host:port).
-    type: str
-    default: unix:///var/run/docker.sock
-  pid_file:
-    description: dockerd's pid file; if it is missing the dockerd serving O(docker_host) is looked up in C(/proc).
-    type: path
-    default: /var/run/docker.pid
   validate:
     description:
       - Also run C(dockerd --validate --config-file) on the new content when the installed dockerd supports it
@@ -154,24 +147,24 @@ from ansible_collections.berth.registry.plugins.module_utils._daemon_config impo
     APPLY_CHOICES, DEFAULT_PATH, DaemonConfigError, DaemonConfigManager,
 )
 from ansible_collections.berth.registry.plugins.module_utils._docker_engine import (
-    DEFAULT_DOCKER_HOST, DEFAULT_PID_FILE, EngineError,
+    EngineError, dockerd_argument_spec,
 )
 
 
 def main():
+    argument_spec = dockerd_argument_spec()
+    argument_spec.update(
+        path=dict(type='path', default=DEFAULT_PATH),
+        merge=dict(type='dict', default={}),
+        remove=dict(type='dict', default={}),
+        settings=dict(type='dict', default={}),
+        apply=dict(type='str', default='auto', choices=APPLY_CHOICES),
+        restart_command=dict(type='list', elements='str'),
+        validate=dict(type='bool', default=True),
+        backup=dict(type='bool', default=False),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', default=DEFAULT_PATH),
-            merge=dict(type='dict', default={}),
-            remove=dict(type='dict', default={}),
-            settings=dict(type='dict', default={}),
-            apply=dict(type='str', default='auto', choices=APPLY_CHOICES),
-            restart_command=dict(type='list', elements='str'),
-            docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
-            pid_file=dict(type='path', default=DEFAULT_PID_FILE),
-            validate=dict(type='bool', default=True),
-            backup=dict(type='bool', default=False),
-        ),
+        argument_spec=argument_spec,
         supports_check_mode=True,
     )
     p = module.params

@@ -22,6 +22,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
+  - berth.registry._dockerd
 attributes:
   check_mode:
     support: full
@@ -118,14 +119,6 @@ options:
     description: dockerd's daemon.json.
     type: path
     default: /etc/docker/daemon.json
-  docker_host:
-    description: Engine API address, C(unix://) socket or plain C(tcp://host:port).
-    type: str
-    default: unix:///var/run/docker.sock
-  pid_file:
-    description: dockerd's pid file; if it is missing the dockerd serving O(docker_host) is looked up in C(/proc).
-    type: path
-    default: /var/run/docker.pid
   apply:
     description:
       - How dockerd takes a daemon.json change; same meaning as in M(berth.registry.docker_daemon_config).
@@ -210,7 +203,7 @@ from ansible_collections.berth.registry.plugins.module_utils._certs_d import Cer
 from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DEFAULT_PATH, DaemonConfigError
 from ansible_collections.berth.registry.plugins.module_utils._docker_auth import DEFAULT_CONFIG_PATH, DockerAuthError
 from ansible_collections.berth.registry.plugins.module_utils._docker_engine import (
-    DEFAULT_DOCKER_HOST, DEFAULT_PID_FILE, EngineError,
+    EngineError, dockerd_argument_spec,
 )
 from ansible_collections.berth.registry.plugins.module_utils._hosts_file import HostsFileError
 from ansible_collections.berth.registry.plugins.module_utils._registry_client import (
@@ -222,30 +215,30 @@ ERRORS = (CertsDirError, DaemonConfigError, DockerAuthError, EngineError, HostsF
 
 
 def main():
+    argument_spec = dockerd_argument_spec()
+    argument_spec.update(
+        registry=dict(type='str', required=True),
+        ca_content=dict(type='str'),
+        certs_dir=dict(type='path', default=DEFAULT_CERTS_DIR),
+        insecure=dict(type='bool', default=False),
+        mirrors=dict(type='list', elements='str', default=[]),
+        hosts_entry=dict(type='dict', options=dict(
+            hostname=dict(type='str', required=True),
+            address=dict(type='str', required=True),
+        )),
+        hosts_path=dict(type='path', default='/etc/hosts'),
+        login=dict(type='dict', options=dict(
+            username=dict(type='str', required=True),
+            password=dict(type='str', required=True, no_log=True),
+            config_path=dict(type='path', default=DEFAULT_CONFIG_PATH),
+        )),
+        check=dict(type='bool', default=False),
+        daemon_config_path=dict(type='path', default=DEFAULT_PATH),
+        apply=dict(type='str', default='auto', choices=['auto', 'reload', 'none']),
+        validate=dict(type='bool', default=True),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            registry=dict(type='str', required=True),
-            ca_content=dict(type='str'),
-            certs_dir=dict(type='path', default=DEFAULT_CERTS_DIR),
-            insecure=dict(type='bool', default=False),
-            mirrors=dict(type='list', elements='str', default=[]),
-            hosts_entry=dict(type='dict', options=dict(
-                hostname=dict(type='str', required=True),
-                address=dict(type='str', required=True),
-            )),
-            hosts_path=dict(type='path', default='/etc/hosts'),
-            login=dict(type='dict', options=dict(
-                username=dict(type='str', required=True),
-                password=dict(type='str', required=True, no_log=True),
-                config_path=dict(type='path', default=DEFAULT_CONFIG_PATH),
-            )),
-            check=dict(type='bool', default=False),
-            daemon_config_path=dict(type='path', default=DEFAULT_PATH),
-            docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
-            pid_file=dict(type='path', default=DEFAULT_PID_FILE),
-            apply=dict(type='str', default='auto', choices=['auto', 'reload', 'none']),
-            validate=dict(type='bool', default=True),
-        ),
+        argument_spec=argument_spec,
         supports_check_mode=True,
     )
     client = RegistryClient(module.params, module.run_command, module.get_bin_path,

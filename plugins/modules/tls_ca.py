@@ -21,6 +21,7 @@ author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
   - berth.registry._tls_key
+  - berth.registry._tls_subject
 attributes:
   check_mode:
     support: full
@@ -38,31 +39,6 @@ options:
       - Path of the CA certificate (PEM).
     type: path
     required: true
-  subject:
-    description:
-      - Subject of the CA. Empty fields are left out.
-    type: dict
-    required: true
-    suboptions:
-      C:
-        description: Country, two letters.
-        type: str
-      ST:
-        description: State or province.
-        type: str
-      L:
-        description: Locality.
-        type: str
-      O:
-        description: Organization.
-        type: str
-      OU:
-        description: Organizational unit.
-        type: str
-      CN:
-        description: Common name.
-        type: str
-        required: true
   validity_days:
     description:
       - Days the new CA certificate is valid. Changing it does not replace an existing CA.
@@ -159,7 +135,7 @@ def main():
     argument_spec = tls_key_argument_spec()
     argument_spec.update(
         path=dict(type='path', required=True),
-        subject=subject_argument_spec(cn_required=True),
+        subject=subject_argument_spec(),
         validity_days=dict(type='int', default=3650),
         regenerate=dict(type='str', default='fail', choices=['fail', 'keep', 'on_change', 'always']),
     )

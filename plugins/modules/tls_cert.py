@@ -23,6 +23,7 @@ author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
   - berth.registry._tls_key
+  - berth.registry._tls_subject
 attributes:
   check_mode:
     support: full
@@ -58,29 +59,6 @@ options:
     description:
       - Passphrase of the CA private key.
     type: str
-  subject:
-    description:
-      - Subject of the certificate. Empty fields are left out.
-    type: dict
-    suboptions:
-      C:
-        description: Country, two letters.
-        type: str
-      ST:
-        description: State or province.
-        type: str
-      L:
-        description: Locality.
-        type: str
-      O:
-        description: Organization.
-        type: str
-      OU:
-        description: Organizational unit.
-        type: str
-      CN:
-        description: Common name; defaults to the first DNS name (or the first IP address).
-        type: str
   dns_names:
     description:
       - DNS names in the subjectAltName (lower-cased; C(*.example.com) allowed).
@@ -208,7 +186,7 @@ def main():
         ca_path=dict(type='path', required=True),
         ca_privatekey_path=dict(type='path', required=True),
         ca_privatekey_passphrase=dict(type='str', no_log=True),
-        subject=subject_argument_spec(cn_required=False),
+        subject=subject_argument_spec(),
         dns_names=dict(type='list', elements='str', default=[]),
         ip_addresses=dict(type='list', elements='str', default=[]),
         validity_days=dict(type='int', default=397),

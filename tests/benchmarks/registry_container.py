@@ -93,7 +93,7 @@ def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     ensure_registry_image('registry:2')
     rows = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         with tempfile.TemporaryDirectory(prefix='berth-bench-') as base:
             rows.append(one_round(base))
     labels = ('first run (playbook wall)', 'container start -> /v2/ 200', 'unchanged rerun (playbook wall)',
