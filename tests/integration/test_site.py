@@ -274,6 +274,7 @@ def test_certificate_renewal_recreates_once_with_the_same_ca(fleet):
     ({'registry_tls_cert_file': '/nonexistent/cert.pem', 'registry_tls_key_file': '/nonexistent/key.pem',
       'registry_tls_ca_file': '/nonexistent/ca.pem'}, 'registry_tls_cert_file=/nonexistent/cert.pem (missing)'),
     ({'registry_image': 'berth/absent:1', 'registry_image_pull': 'never'}, 'berth/absent:1'),
+    ({'registry_client_login_user': 'nobody'}, 'registry_client_login_user=nobody is not one of the registry users'),
 ])
 def test_bad_input_fails_clearly_and_leaves_the_registry_running(fleet, overrides, message):
     container = fleet.container()
