@@ -70,3 +70,10 @@ ensure_dockerd() {
   tail -n 20 /var/log/berth-dockerd.log >&2 || true
   exit 1
 }
+
+# What the test bed needs on this host (integration tests, scripts/bed, scripts/bench):
+# an engine, Debian's Distribution binary for the registry image, mmdebstrap for the node image.
+ensure_bed_host() {
+  ensure_dockerd
+  ensure_packages docker-registry mmdebstrap zstd openssh-client iproute2
+}
