@@ -413,7 +413,7 @@ BAD_CASES = [
     ('bind-newline', {'ports': [{'host_port': 5000, 'bind_address': '127.0.0.1\n127.0.0.2'}]},
      ['ports[0].bind_address', 'control character']),
     ('bind-name', {'ports': [{'host_port': 5000, 'bind_address': 'localhost'}]},
-     ['ports[0].bind_address', 'localhost', 'IP address']),
+     ['ports[0].bind_address', 'localhost', 'IPv4 or IPv6 address']),
     ('protocol', {'ports': [{'host_port': 5000, 'protocol': 'sctp'}]}, ['protocol', 'sctp', 'tcp, udp']),
     ('port-twice', {'ports': [{'host_port': 5000}, {'host_port': 5000, 'container_port': 443}]},
      ['ports[1]', '5000', 'published twice']),
