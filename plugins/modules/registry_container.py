@@ -281,7 +281,7 @@ container:
       sample: running
 recreated:
   description: Whether an existing container was replaced by a new one.
-  returned: when O(state=started)
+  returned: always
   type: bool
 differences:
   description: What differs (or differed) between the options and the container; the same data as the diff.
@@ -320,11 +320,11 @@ differences:
     - {field: secret_env.REGISTRY_HTTP_SECRET, before: '(secret)', after: '(secret, changed)'}
 image_loaded:
   description: Whether O(image_archive) was loaded.
-  returned: when O(state=started)
+  returned: always
   type: bool
 image_pulled:
   description: Whether the image was pulled.
-  returned: when O(state=started)
+  returned: always
   type: bool
 '''
 

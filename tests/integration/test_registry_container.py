@@ -199,6 +199,9 @@ def test_four_steps_with_docker_sdk_5_0_3(tmp_path):
         site.write('config.yml', HTTP_CONFIG + '# changed\n')
         site.ok(True, expect_recreated=True)
         assert site.http_code('/v2/') == '200'
+        secret_env = {'REGISTRY_HTTP_SECRET': marker('HTTPSECRET')}
+        site.ok(True, expect_recreated=True, secret_env=secret_env)
+        site.ok(False, secret_env=secret_env)
     finally:
         site.cleanup()
 

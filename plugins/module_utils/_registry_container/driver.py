@@ -50,6 +50,12 @@ def is_running(inspect):
     return bool(inspect and (inspect.get('State') or {}).get('Running'))
 
 
+def empty_result(container=None):
+    """The result fields every state returns (the differences come from the tracker)."""
+    return {'container': container_summary(container), 'recreated': False, 'image_loaded': False,
+            'image_pulled': False}
+
+
 def scrub(text, secrets):
     """text with every secret value replaced by ********."""
     for secret in sorted(secrets, key=len, reverse=True):
@@ -84,7 +90,7 @@ class ContainerDriver(object):
     # --- state=started ------------------------------------------------------------------------
 
     def _started(self, spec):
-        result = {'container': {}, 'recreated': False, 'image_loaded': False, 'image_pulled': False}
+        result = empty_result()
         missing = host_files.check(spec)
         if missing and not self.check_mode:
             raise ContainerInputError('; '.join(missing))
@@ -219,7 +225,7 @@ class ContainerDriver(object):
 
     def _stopped(self, spec):
         old = self._inspect(spec.name)
-        tracker, result = Differences(), {'container': container_summary(old)}
+        tracker, result = Differences(), empty_result(old)
         if not is_running(old):
             return tracker, result
         tracker.add('status', old['State'].get('Status'), 'exited')
@@ -234,7 +240,7 @@ class ContainerDriver(object):
     def _absent(self, spec):
         old = self._inspect(spec.name)
         host_files.check(spec)
-        tracker, result = Differences(), {'container': container_summary(old)}
+        tracker, result = Differences(), empty_result(old)
         if old:
             tracker.add('container', (old.get('State') or {}).get('Status'), None)
         if spec.remove_data:

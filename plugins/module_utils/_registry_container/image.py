@@ -146,25 +146,26 @@ def ensure_image(client, spec, archive_id, check_mode):
                         loaded=source == 'load')
 
 
-def _load(client, path):
+def _follow(what, events):
+    """Run ``events()`` (a stream of engine progress events) to its end; an error event or exception is an ImageError."""
     try:
-        with open(path, 'rb') as archive:
-            for event in client.load_image(archive) or []:
-                if isinstance(event, dict) and event.get('error'):
-                    raise ImageError('docker load of %s failed: %s' % (path, event['error']))
+        for event in events() or []:
+            if isinstance(event, dict) and event.get('error'):
+                raise ImageError('%s failed: %s' % (what, event['error']))
     except ImageError:
         raise
     except Exception as exc:
+        raise ImageError('%s failed: %s' % (what, exc))
+
+
+def _load(client, path):
+    try:
+        with open(path, 'rb') as archive:
+            _follow('docker load of %s' % path, lambda: client.load_image(archive))
+    except OSError as exc:
         raise ImageError('docker load of %s failed: %s' % (path, exc))
 
 
 def _pull(client, reference):
     repository, tag = parse_repository_tag(reference)
-    try:
-        for event in client.pull(repository, tag=tag, stream=True, decode=True):
-            if isinstance(event, dict) and event.get('error'):
-                raise ImageError('pulling %s failed: %s' % (reference, event['error']))
-    except ImageError:
-        raise
-    except Exception as exc:
-        raise ImageError('pulling %s failed: %s' % (reference, exc))
+    _follow('pulling %s' % reference, lambda: client.pull(repository, tag=tag, stream=True, decode=True))
