@@ -116,14 +116,13 @@ class ContainerDriver(object):
         if outcome.changed:
             tracker.add('local image', outcome.before_id, outcome.id or fields.IMAGE_TO_COME)
         action = self._plan_started(spec, resolved, old, tracker)
-        mode_args = None
+        mode_differs = False
         if spec.data_dir and spec.data_dir_mode is not None and host_files.data_dir_exists(spec):
-            mode_args = self.files.attrs(spec.data_dir, spec.data_dir_mode)
-            self.files.record_attributes(tracker, 'data_dir', mode_args)
+            mode_differs = self.files.record_attributes(tracker, 'data_dir', self.files.attrs(spec.data_dir, spec.data_dir_mode))
         if self.check_mode:
             return tracker, result
 
-        if spec.data_dir and (action == 'create' or mode_args):
+        if spec.data_dir and (action == 'create' or mode_differs):
             self.files.ensure_directory(spec.data_dir, spec.data_dir_mode)
         if action == 'create':
             result['container'] = container_summary(self._swap(spec, resolved, old, url_opener))
