@@ -211,6 +211,8 @@ def _check_binds(spec):
         spec.data_volume = validators.docker_name(spec.data_volume, 'data_volume', 'volume')
     else:
         spec.data_dir = validators.absolute_path(spec.data_dir or DEFAULT_DATA_DIR, 'data_dir', bind=True)
+        if spec.data_dir == '/':
+            raise ContainerInputError("data_dir: '/' cannot be the registry's data directory (give a directory of its own)")
     spec.data_dir_mode = validators.file_mode(spec.data_dir_mode, 'data_dir_mode')
     if spec.config_dir is not None:
         spec.config_dir = validators.absolute_path(spec.config_dir, 'config_dir', bind=True)

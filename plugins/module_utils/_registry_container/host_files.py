@@ -71,6 +71,8 @@ def check(spec):
         missing.append('probe.ca_path: %s does not exist' % spec.probe['ca_path'])
     if spec.data_dir:
         _directory('data_dir', spec.data_dir)
+        if is_root(spec.data_dir):
+            raise ContainerInputError("data_dir: %s resolves to / : it cannot be the registry's data directory" % spec.data_dir)
     return missing
 
 

@@ -79,3 +79,9 @@ def test_emptying_refuses_the_root_and_keeps_the_directory(tmp_path):
     assert os.listdir(str(tmp_path)) == [] and os.path.isdir('/etc')
     with pytest.raises(ContainerInputError, match='resolves to /'):
         host_files.empty_directory('/')
+
+
+def test_a_data_dir_that_resolves_to_the_root_is_refused_before_anything(tmp_path):
+    os.symlink('/', str(tmp_path / 'root'))
+    with pytest.raises(ContainerInputError, match='resolves to / : it cannot be the registry'):
+        host_files.check(spec(tmp_path, data_dir=str(tmp_path / 'root')))

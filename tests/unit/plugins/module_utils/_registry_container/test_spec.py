@@ -87,6 +87,8 @@ def test_bad_image_references(image, message):
 @pytest.mark.parametrize('values, message', [
     ({'data_dir': 'data'}, "data_dir: 'data' must be an absolute path"),
     ({'data_dir': '/srv/a:b'}, "data_dir: '/srv/a:b' contains ':'"),
+    ({'data_dir': '/'}, "data_dir: '/' cannot be the registry's data directory"),
+    ({'data_dir': '/srv/..'}, "data_dir: '/' cannot be the registry's data directory"),
     ({'config_dir': '/etc/a:b'}, "config_dir: '/etc/a:b' contains ':'"),
     ({'data_dir': None, 'data_volume': '/etc'}, "data_volume: '/etc' is not a valid volume name"),
     ({'data_dir': '/srv', 'data_volume': 'v'}, 'data_dir and data_volume: give one of them'),
