@@ -369,9 +369,9 @@ def test_named_data_volume_is_kept_until_remove_data(site):
 # ------------------------------------------------------------------ bad-input table
 # Every case: failed, a message naming the option, the value (unless secret) and what is allowed,
 # nothing written in the case's directory, no container, never a traceback. One playbook run loops
-# over all cases (targets/registry_container/cases.yml); each case is then checked on its own.
+# over all cases (cases.yml next to run.yml); each case is then checked on its own.
 
-CASES_PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'targets', 'registry_container', 'cases.yml')
+CASES_PLAYBOOK = os.path.join(os.path.dirname(PLAYBOOK), 'cases.yml')
 NOT_A_MANIFEST = object()
 
 
