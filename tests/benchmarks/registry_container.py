@@ -23,7 +23,7 @@ from bed.engine import docker  # noqa: E402
 from bed.images import ensure_registry_image  # noqa: E402
 from bed.playbook import ROOT, run_playbook  # noqa: E402
 
-PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'targets', 'registry_container', 'run.yml')
+PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_container', 'run.yml')
 CONFIG = 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\nhttp:\n  addr: :5000\n'
 
 
