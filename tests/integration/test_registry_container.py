@@ -22,7 +22,7 @@ from bed.playbook import ROOT, run_playbook
 
 from _secrets import assert_no_leak, marker
 
-PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'targets', 'registry_container', 'run.yml')
+PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_container', 'run.yml')
 HTTP_CONFIG = """\
 version: 0.1
 log:
