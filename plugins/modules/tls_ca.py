@@ -140,7 +140,7 @@ def main():
         regenerate=dict(type='str', default='fail', choices=['fail', 'keep', 'on_change', 'always']),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_cryptography(module)
+    require_cryptography()
     run_tls_ca(module)
 
 

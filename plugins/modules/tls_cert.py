@@ -195,7 +195,7 @@ def main():
         force=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_cryptography(module)
+    require_cryptography()
     run_tls_cert(module)
 
 

@@ -141,7 +141,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    require_cryptography(module)
+    require_cryptography()
     run_tls_cert_info(module)
 
 
