@@ -38,7 +38,7 @@ options:
         or a symbolic mode such as C(u=rw,go=r).
       - The private key is always C(0600).
       - A differing mode on an existing file is corrected and reported as a change.
-      - A symlink is followed: its target gets the content and the attributes, the link stays.
+      - A symlink is followed; its target gets the content and the attributes, the link stays.
     type: raw
     default: '0644'
   owner:

@@ -76,7 +76,7 @@ options:
     default: []
   ip_addresses:
     description:
-      - IPv4 and IPv6 addresses in the subjectAltName. An IPv6 zone (C(fe80::1%eth0)) is refused: a certificate
+      - IPv4 and IPv6 addresses in the subjectAltName. An IPv6 zone (C(fe80::1%eth0)) is refused because a certificate
         cannot carry it.
       - At least one of O(dns_names) and O(ip_addresses) is required.
     type: list

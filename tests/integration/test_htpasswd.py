@@ -46,7 +46,7 @@ def test_four_steps_then_password_change_and_exclusive(tmp_path):
     assert check1.rc == 0 and check1.changed('localhost') == 1, check1
     assert not path.exists()
     assert report(tmp_path)['differences'] == [{'field': 'user alice', 'before': None, 'after': 'present'},
-                                              {'field': 'user bob', 'before': None, 'after': 'present'}]
+                                               {'field': 'user bob', 'before': None, 'after': 'present'}]
 
     run1 = run(tmp_path, diff=True)
     assert run1.rc == 0 and run1.changed('localhost') == 1, run1

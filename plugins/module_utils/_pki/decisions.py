@@ -75,6 +75,6 @@ def _issuer_difference(found, cert, issuer):
     if issuer.cert is None:
         found.add('issuer', before, 'CA %s (does not exist yet)' % issuer.path)
     elif not is_signed_by(cert, issuer.cert):
+        wanted = subject_string(name_to_dict(issuer.cert.subject))
         found.add('issuer', '%s (not signed by the CA %s)' % (before, issuer.path),
-                  '%s (SHA-256 %s)' % (subject_string(name_to_dict(issuer.cert.subject)),
-                                      fingerprint_sha256(issuer.cert)))
+                  '%s (SHA-256 %s)' % (wanted, fingerprint_sha256(issuer.cert)))

@@ -26,8 +26,7 @@ class _PairDriver(object):
 
     def run(self):
         require_cryptography()
-        plan = self.make_plan(writer=FileWriter(self.module), check_mode=self.module.check_mode,
-                                    **self.module.params)
+        plan = self.make_plan(writer=FileWriter(self.module), check_mode=self.module.check_mode, **self.module.params)
         try:
             plan.plan()
             plan.apply()

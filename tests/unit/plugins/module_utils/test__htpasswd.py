@@ -79,7 +79,7 @@ def test_decide_add_update_remove_exclusive():
     assert ht.decide(lines, users, True) == (['dave'], ['bob'], ['carol'])
     assert ht.decide(lines, [{'name': 'carol', 'password': 'c'}], False) == ([], ['carol'], [])
     assert ht.decide(lines, [{'name': 'bob', 'state': 'absent'}, {'name': 'zed', 'state': 'absent'}],
-                   False) == ([], [], ['bob'])
+                     False) == ([], [], ['bob'])
     assert ht.decide(lines, [{'name': 'bob'}], False) == ([], [], [])
     new = ht.updated_lines(lines, users, ['dave'], ['bob'], ['carol'], 4)
     assert [getattr(line, 'name', line) for line in new] == ['# c', 'alice', 'bob', 'dave']

@@ -13,9 +13,9 @@ from ansible_collections.berth.registry.plugins.module_utils._pki.options import
     ca_plan, cert_plan, tls_ca_argument_spec, tls_cert_argument_spec,
 )
 
-CA = dict(path='/nonexistent/ca.crt', privatekey_path='/nonexistent/ca.key', subject={'CN': 'CA'})
-CERT = dict(path='/nonexistent/s.crt', privatekey_path='/nonexistent/s.key', ca_path='/nonexistent/ca.crt',
-            ca_privatekey_path='/nonexistent/ca.key', dns_names=['docker.gt.com'])
+CA = {'path': '/nonexistent/ca.crt', 'privatekey_path': '/nonexistent/ca.key', 'subject': {'CN': 'CA'}}
+CERT = {'path': '/nonexistent/s.crt', 'privatekey_path': '/nonexistent/s.key', 'ca_path': '/nonexistent/ca.crt',
+        'ca_privatekey_path': '/nonexistent/ca.key', 'dns_names': ['docker.gt.com']}
 
 
 @pytest.mark.parametrize('args,message', [
@@ -41,7 +41,9 @@ def test_defaults_and_warnings():
     plan = cert_plan(**dict(CERT, ip_addresses=['127.0.0.1'], validity_days=20))
     assert plan.request.subject == {'CN': 'docker.gt.com'} and plan.request.ip_addresses == ['127.0.0.1']
     assert 'renewed on every run' in plan.warnings[0]
-    assert cert_plan(**dict(CERT, dns_names=[], ip_addresses=['::1'])).request.subject == {'CN': '::1'}
+    ip_only = dict(CERT)
+    ip_only.update(dns_names=[], ip_addresses=['::1'])
+    assert cert_plan(**ip_only).request.subject == {'CN': '::1'}
     assert ca_plan(**CA).request.kind.path_length == 0
 
 

@@ -25,12 +25,16 @@ WRONG = 'Mk-9f0d3e-WRONG-PASSPHRASE-5b7c'
 
 
 def ca_args(d, **extra):
-    return dict(dict(path=str(d / 'ca.crt'), privatekey_path=str(d / 'ca.key'), subject={'CN': 'Unit CA'}), **extra)
+    args = {'path': str(d / 'ca.crt'), 'privatekey_path': str(d / 'ca.key'), 'subject': {'CN': 'Unit CA'}}
+    args.update(extra)
+    return args
 
 
 def cert_args(d, **extra):
-    return dict(dict(path=str(d / 'server.crt'), privatekey_path=str(d / 'server.key'), ca_path=str(d / 'ca.crt'),
-                     ca_privatekey_path=str(d / 'ca.key'), dns_names=['docker.gt.com']), **extra)
+    args = {'path': str(d / 'server.crt'), 'privatekey_path': str(d / 'server.key'), 'ca_path': str(d / 'ca.crt'),
+            'ca_privatekey_path': str(d / 'ca.key'), 'dns_names': ['docker.gt.com']}
+    args.update(extra)
+    return args
 
 
 def run(factory, **args):
