@@ -19,6 +19,7 @@ from ansible_collections.berth.registry.plugins.module_utils._files import FileW
 from ansible_collections.berth.registry.plugins.module_utils._htpasswd import (
     HtpasswdError, check_cost, decide, parse, render, updated_lines,
 )
+from ansible_collections.berth.registry.plugins.module_utils._plans import run_plan
 
 
 def htpasswd_argument_spec():
@@ -114,11 +115,5 @@ class Htpasswd(object):
 
     def run(self):
         require_bcrypt()
-        plan = HtpasswdPlan(writer=FileWriter(self.module), check_mode=self.module.check_mode, **self.module.params)
-        try:
-            plan.plan()
-            plan.apply()
-        finally:
-            for warning in plan.warnings:
-                self.module.warn(warning)
-        return plan.result(self.module._diff)
+        return run_plan(self.module, HtpasswdPlan(writer=FileWriter(self.module), check_mode=self.module.check_mode,
+                                                  **self.module.params))

@@ -118,10 +118,6 @@ path:
   description: Path of the htpasswd file.
   returned: always
   type: str
-changed:
-  description: Whether anything was (or in check mode would be) written or changed; decided by RV(differences).
-  returned: always
-  type: bool
 differences:
   description:
     - One item per change (replaces the former C(users_added), C(users_updated), C(users_removed)).

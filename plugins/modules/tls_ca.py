@@ -135,10 +135,6 @@ serial:
   description: Serial number in upper-case hex; V(null) in check mode when the CA would be created or replaced.
   returned: always
   type: str
-changed:
-  description: Whether anything was (or in check mode would be) written or changed; decided by RV(differences).
-  returned: always
-  type: bool
 differences:
   description:
     - What differed and was (or in check mode would be) changed, one item per field (certificate, privatekey,

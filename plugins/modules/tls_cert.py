@@ -178,10 +178,6 @@ subject_string:
   description: Subject in the openssl C(-subj) form.
   returned: always
   type: str
-changed:
-  description: Whether anything was (or in check mode would be) written or changed; decided by RV(differences).
-  returned: always
-  type: bool
 differences:
   description:
     - Why the certificate was (or in check mode would be) issued or its files changed, one item per field

@@ -16,6 +16,7 @@ from ansible_collections.berth.registry.plugins.module_utils._files import FileW
 from ansible_collections.berth.registry.plugins.module_utils._pki.errors import PKIError
 from ansible_collections.berth.registry.plugins.module_utils._pki.info import certificate_info
 from ansible_collections.berth.registry.plugins.module_utils._pki.options import ca_plan, cert_plan
+from ansible_collections.berth.registry.plugins.module_utils._plans import run_plan
 
 
 class _PairDriver(object):
@@ -26,14 +27,8 @@ class _PairDriver(object):
 
     def run(self):
         require_cryptography()
-        plan = self.make_plan(writer=FileWriter(self.module), check_mode=self.module.check_mode, **self.module.params)
-        try:
-            plan.plan()
-            plan.apply()
-        finally:
-            for warning in plan.warnings:
-                self.module.warn(warning)
-        return plan.result(self.module._diff)
+        return run_plan(self.module, self.make_plan(writer=FileWriter(self.module), check_mode=self.module.check_mode,
+                                                    **self.module.params))
 
 
 class TlsCa(_PairDriver):
