@@ -17,7 +17,7 @@ from bed.playbook import run_playbook
 from _bad_input_table import Case, check_table, run_table
 from _secrets import assert_no_leaks, marker
 
-TARGETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'targets', 'htpasswd')
+PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'htpasswd')
 ALICE = 'alice-Pw-3xR7-qLm'
 BOB = 'bob-Pw-9cT4-wZe'
 BOB_NEW = 'bob-New-5gH1-yUo'
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not shutil.which('htpasswd'), reason='needs apac
 def run(workdir, check=False, diff=False, args=(), **extra):
     extra.setdefault('alice_password', ALICE)
     extra.setdefault('bob_password', BOB)
-    return run_playbook(os.path.join(TARGETS, 'main.yml'), extra_vars=dict(workdir=str(workdir), **extra),
+    return run_playbook(os.path.join(PLAYBOOKS, 'main.yml'), extra_vars=dict(workdir=str(workdir), **extra),
                         check=check, diff=diff, args=args)
 
 
@@ -203,7 +203,7 @@ def hashes(path):
 
 
 def test_bad_inputs_fail_clearly_and_write_nothing(tmp_path):
-    outcomes = run_table(os.path.join(TARGETS, 'bad_inputs.yml'), tmp_path, BAD_CASES, BAD_DEFAULTS)
+    outcomes = run_table(os.path.join(PLAYBOOKS, 'bad_inputs.yml'), tmp_path, BAD_CASES, BAD_DEFAULTS)
     check_table(BAD_CASES, outcomes)
     for name, (result, dummy, dummy_dir) in outcomes.items():
         for user in result['item']['args'].get('users') or []:

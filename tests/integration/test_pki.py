@@ -24,13 +24,13 @@ from bed.playbook import run_playbook
 from _bad_input_table import Case, check_table, run_table
 from _secrets import assert_no_leaks, file_secrets, marker
 
-TARGETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'targets')
+PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks')
 CA_PASSPHRASE = 'ca-Pass-4Qz9-wVx'
 REGISTRY_PASSWORD = 'reg-Pw-8Hn2-kTq'
 
 
 def playbook(target, name):
-    return os.path.join(TARGETS, target, name)
+    return os.path.join(PLAYBOOKS, target, name)
 
 
 def openssl(*args):
