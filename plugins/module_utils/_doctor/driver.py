@@ -24,6 +24,7 @@ from ansible_collections.berth.registry.plugins.module_utils._doctor import prob
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 
 RUNTIMES = ('docker', 'containerd', 'containers')
+CREDENTIALS_TIMEOUT = 30.0
 SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/bin']
 
 
@@ -163,8 +164,9 @@ class Doctor(object):
     def _with_credentials(self, auth):
         def get():
             tls = self._detect()['speaks'] == 'tls'
-            return probe.http_get(self.address, self.port, self.endpoint, tls, self.host, self.p['timeout'],
-                                  authorization='Basic ' + auth)
+            # the registry checks a bcrypt hash for this one: allow it time under load
+            return probe.http_get(self.address, self.port, self.endpoint, tls, self.host,
+                                  max(CREDENTIALS_TIMEOUT, self.p['timeout']), authorization='Basic ' + auth)
         return self._once(('credentials', auth), get)
 
     def _engine_info(self):
