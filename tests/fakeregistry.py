@@ -54,7 +54,7 @@ class FakeRegistry:
                     return 200
                 header = self.headers.get('Authorization') or ''
                 if header.startswith('Basic '):
-                    user, _, password = base64.b64decode(header[6:]).decode().partition(':')
+                    user, dummy, password = base64.b64decode(header[6:]).decode().partition(':')
                     if owner.users.get(user) == password:
                         return 200
                 return 401
@@ -84,4 +84,3 @@ def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
-

@@ -90,8 +90,9 @@ class ActionModule(ActionBase):
                                     % (args['expiry_warn_days'], args['expiry_fail_days']))
         groups = task_vars.get('groups') or {}
         hostvars = task_vars.get('hostvars') or {}
-        nodes = args['nodes'] if args['nodes'] is not None else list(groups.get('registry_clients') or
-                                                                      task_vars.get('ansible_play_hosts_all') or [])
+        nodes = args['nodes']
+        if nodes is None:
+            nodes = list(groups.get('registry_clients') or task_vars.get('ansible_play_hosts_all') or [])
         registry_host = args['registry_host'] or next(iter(groups.get('registry') or []), None)
 
         def registered(host, var):

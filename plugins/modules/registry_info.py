@@ -52,7 +52,7 @@ options:
     type: str
     default: unix:///var/run/docker.sock
   max_files:
-    description: Stop counting the data directory's size after this many files (RV(storage.complete) is then false).
+    description: Stop counting the data directory's size after this many files (C(complete) in RV(storage) is then false).
     type: int
     default: 200000
 seealso:

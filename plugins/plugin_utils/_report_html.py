@@ -148,9 +148,9 @@ def _registry(registry):
     cert = registry.get('certificate') or {}
     top = ', '.join('%s (%s tag%s)' % (r.get('name'), r.get('tags'), '' if r.get('tags') == 1 else 's')
                     for r in repos[:8]) + (' and %d more' % (len(repos) - 8) if len(repos) > 8 else '')
+    problem = ' <span class="muted">%s</span>' % _e(registry['problem']) if registry.get('problem') else ''
     items = [
-        ('status', badge(registry.get('status')) + (' <span class="muted">%s</span>' % _e(registry['problem'])
-                                                      if registry.get('problem') else '')),
+        ('status', badge(registry.get('status')) + problem),
         ('endpoint', '<code>%s</code>' % _e(registry.get('url') or registry.get('endpoint'))),
         ('host', '%s <span class="muted">%s</span>' % (_e(registry.get('host')), _e(registry.get('address')))),
         ('container', _e(state)),
@@ -171,12 +171,12 @@ def _runtimes(node):
     parts = []
     for runtime in node.get('runtimes') or []:
         if runtime.get('checked'):
-            parts.append('<li>%s %s%s</li>' % (_e(runtime.get('name')), badge(runtime.get('status') or 'unknown'),
-                                                (' <span class="muted">%s</span>' % _e(runtime['scheme']))
-                                                if runtime.get('scheme') and runtime['scheme'] != 'https' else ''))
+            scheme = runtime.get('scheme')
+            note = ' <span class="muted">%s</span>' % _e(scheme) if scheme and scheme != 'https' else ''
+            parts.append('<li>%s %s%s</li>' % (_e(runtime.get('name')), badge(runtime.get('status') or 'unknown'), note))
         elif runtime.get('present'):
-            parts.append('<li class="muted" title="%s">%s (not checked)</li>' % (_e(runtime.get('reason')),
-                                                                              _e(runtime.get('name'))))
+            parts.append('<li class="muted" title="%s">%s (not checked)</li>'
+                         % (_e(runtime.get('reason')), _e(runtime.get('name'))))
     return '<ul class="plain">%s</ul>' % ''.join(parts) if parts else '<span class="muted">none found</span>'
 
 
@@ -257,6 +257,7 @@ def render(report):
     registry = report.get('registry') or {}
     summary = report.get('summary') or {}
     worst = next((k for k in ('fail', 'warn', 'unknown') if summary.get(k)), 'ok')
+    where = registry.get('url') or registry.get('endpoint') or ''
     banner = ''
     if report.get('check_mode'):
         banner = ('<p class="banner" id="check-mode">Written by a check-mode run (--check): the doctor only reads, so '
@@ -271,8 +272,7 @@ def render(report):
             '<main>%s%s<div class="panels">%s%s</div>%s</main>'
             '<footer>berth.registry fleet report, schema version %s. The same data is in report.json.</footer>'
             '</body></html>\n'
-            % (_e(LABEL[worst]), _e(title), CSS, _e(title), badge(worst), _e(registry.get('url') or
-                                                                          registry.get('endpoint') or ''),
+            % (_e(LABEL[worst]), _e(title), CSS, _e(title), badge(worst), _e(where),
                _e(report.get('generated_at')), summary.get('total', 0), banner, _cards(summary),
                _expiry(report.get('expiry') or {}), _registry(report.get('registry')), _nodes(report.get('nodes') or []),
                _e(report.get('schema_version'))))

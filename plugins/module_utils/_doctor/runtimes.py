@@ -324,8 +324,9 @@ def find_credentials(paths, endpoint):
 
 def docker_view(opts, which, engine, endpoint, host, addresses):
     """dockerd: present/running, scheme (engine's RegistryConfig), CAs in certs.d/<endpoint>, root's config.json."""
-    view = {'name': 'docker', 'present': bool(which('dockerd') or which('docker') or
-                                             os.path.exists(opts['docker_host_socket'] or '/nonexistent'))}
+    socket_file = opts['docker_host_socket']
+    present = which('dockerd') or which('docker') or (socket_file and os.path.exists(socket_file))
+    view = {'name': 'docker', 'present': bool(present)}
     if not view['present']:
         view['reason'] = 'not installed (no dockerd)'
         return view

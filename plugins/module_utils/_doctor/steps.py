@@ -166,9 +166,8 @@ def handshake_step(where, speaks, expected_tls, hello):
     if not expected_tls or speaks == 'http':
         return not_checked('tls-handshake', 'plain HTTP')
     if hello.get('ok'):
-        return step('tls-handshake', OK, 'TLS handshake with %s: %s, %s' % (where, hello.get('version'),
-                                                                          hello.get('cipher')),
-                    version=hello.get('version'), cipher=hello.get('cipher'))
+        words = 'TLS handshake with %s: %s, %s' % (where, hello.get('version'), hello.get('cipher'))
+        return step('tls-handshake', OK, words, version=hello.get('version'), cipher=hello.get('cipher'))
     if speaks == 'tls':
         return step('tls-handshake', FAIL, 'TLS handshake with %s failed: %s; the registry speaks TLS but refuses '
                     'this client (a client certificate required? no common TLS version?)' % (where, hello.get('error')),

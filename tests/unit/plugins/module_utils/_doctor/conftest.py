@@ -72,6 +72,10 @@ class Host:
 
     def run(self, diff=False, **overrides):
         module = FakeModule(self.params(**overrides), diff)
-        which = lambda name: '/usr/bin/' + name if name in self.tools else None
-        engine = lambda: (self.engine, None) if self.engine_error is None else (None, self.engine_error)
-        return driver.Doctor(module, which=which, engine=engine).run()
+        return driver.Doctor(module, which=self._which, engine=self._engine).run()
+
+    def _which(self, name):
+        return '/usr/bin/' + name if name in self.tools else None
+
+    def _engine(self):
+        return (self.engine, None) if self.engine_error is None else (None, self.engine_error)
