@@ -66,6 +66,8 @@ details{margin-top:6px}
 summary{cursor:pointer;color:var(--muted);font-size:12px}
 .steps td,.steps th{padding:3px 6px;font-size:12px;border-bottom:1px dashed var(--line)}
 ul.plain{margin:0;padding:0;list-style:none}
+ul.plain li{white-space:nowrap;margin-bottom:2px}
+.mono{overflow-wrap:anywhere}
 footer{color:var(--muted);font-size:12px;padding:0 32px 24px}
 """
 
@@ -119,17 +121,19 @@ def _expiry(expiry):
     rows = []
     for cert in expiry.get('certificates') or []:
         status = cert.get('status') or 'unknown'
-        rows.append('<tr class="exp-%s"><td>%s</td><td>%s<div class="muted mono">%s</div></td><td>%s</td>'
-                    '<td class="mono">%s</td><td>%s</td></tr>'
+        fingerprint = cert.get('fingerprint_sha256')
+        rows.append('<tr class="exp-%s"><td>%s</td><td>%s<div class="muted mono">%s</div>%s</td><td>%s</td>'
+                    '<td class="mono">%s</td></tr>'
                     % (_e(status), badge(status), _e('%s: %s' % (cert.get('kind'), cert.get('name'))),
-                       _e(cert.get('path')), _days(cert.get('days_left'), status),
-                       _e(cert.get('not_after') or cert.get('error')), _e(_short(cert.get('fingerprint_sha256')))))
+                       _e(cert.get('path')),
+                       '<div class="muted mono">sha256 %s</div>' % _e(_short(fingerprint)) if fingerprint else '',
+                       _days(cert.get('days_left'), status), _e(cert.get('not_after') or cert.get('error'))))
     limits = 'warn below %s days' % _e(expiry.get('warn_days'))
     if expiry.get('fail_days') is not None:
         limits += ', the run fails below %s days' % _e(expiry['fail_days'])
-    body = ''.join(rows) or '<tr><td colspan="5" class="muted">no certificates (plain HTTP)</td></tr>'
+    body = ''.join(rows) or '<tr><td colspan="4" class="muted">no certificates (plain HTTP)</td></tr>'
     return ('<section class="panel" id="expiry"><h2>Certificates <span class="muted">(%s)</span></h2><table>'
-            '<tr><th>status</th><th>certificate</th><th>days left</th><th>not after</th><th>sha256</th></tr>%s'
+            '<tr><th>status</th><th>certificate</th><th>days left</th><th>not after</th></tr>%s'
             '</table></section>' % (limits, body))
 
 
@@ -175,7 +179,7 @@ def _runtimes(node):
             note = ' <span class="muted">%s</span>' % _e(scheme) if scheme and scheme != 'https' else ''
             parts.append('<li>%s %s%s</li>' % (_e(runtime.get('name')), badge(runtime.get('status') or 'unknown'), note))
         elif runtime.get('present'):
-            parts.append('<li class="muted" title="%s">%s (not checked)</li>'
+            parts.append('<li class="muted" title="%s">%s: not checked</li>'
                          % (_e(runtime.get('reason')), _e(runtime.get('name'))))
     return '<ul class="plain">%s</ul>' % ''.join(parts) if parts else '<span class="muted">none found</span>'
 
@@ -260,8 +264,9 @@ def render(report):
     where = registry.get('url') or registry.get('endpoint') or ''
     banner = ''
     if report.get('check_mode'):
-        banner = ('<p class="banner" id="check-mode">Written by a check-mode run (--check): the doctor only reads, so '
-                  'these results are real, but the client task reported what it would change, not what it did.</p>')
+        banner = ('<p class="banner" id="check-mode">Written by a check-mode run (--check): nothing on the nodes was '
+                  'changed. The doctor only reads, so its results are real; a client task in the same run reported '
+                  'what it would change, not what it did.</p>')
     failing = (report.get('expiry') or {}).get('failing') or []
     if failing:
         banner += '<p class="banner" id="expiry-failing">Below the expiry threshold: %s</p>' % _e('; '.join(failing))

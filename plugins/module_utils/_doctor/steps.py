@@ -362,11 +362,11 @@ def expiry_step(leaf, now, warn_days, runtimes_word='clients'):
     left = days_left(leaf['not_after'], now)
     facts = dict(days_left=left, not_after=iso(leaf['not_after']), not_before=iso(leaf['not_before']))
     if leaf['not_before'] > now:
-        return step('cert-expiry', FAIL, 'the registry\'s certificate is not valid before %s: %s refuse it until '
+        return step('cert-expiry', FAIL, 'the registry\'s certificate is not valid before %s: %s will refuse it until '
                     'then (or this host\'s clock is behind)' % (iso(leaf['not_before']), runtimes_word), **facts)
     if leaf['not_after'] <= now:
         ago = int((now - leaf['not_after']).total_seconds() // 86400)
-        return step('cert-expiry', FAIL, 'the registry\'s certificate expired on %s (%d day%s ago): %s refuse it; '
+        return step('cert-expiry', FAIL, 'the registry\'s certificate expired on %s (%d day%s ago): %s will refuse it; '
                     'renew it (site.yml renews within registry_cert_renew_before_days) and restart the registry'
                     % (iso(leaf['not_after']), ago, '' if ago == 1 else 's', runtimes_word), **facts)
     if left < warn_days:
