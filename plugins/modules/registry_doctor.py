@@ -32,15 +32,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: full
-    details: There is never a difference to show.
-  idempotent:
-    support: full
+  - berth.registry._info_module
 options:
   registry:
     description: The registry as users type it in C(docker pull), C(host) (port 443 with TLS, 80 without) or C(host:port).

@@ -19,15 +19,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it behaves the same in check mode.
-  diff_mode:
-    support: full
-    details: There is never a difference to show.
-  idempotent:
-    support: full
+  - berth.registry._info_module
 options:
   data_dir:
     description: The registry's storage on the host (filesystem driver).
