@@ -81,10 +81,11 @@ def disk_usage(path, max_files):
 
 
 def _read(path):
+    """Text of a file (at most 4 MiB, undecodable bytes replaced); None when absent or unreadable."""
     try:
         with open(path, 'rb') as f:
             return f.read(4 * 1024 * 1024).decode('utf-8', 'replace')
-    except FileNotFoundError:
+    except OSError:
         return None
 
 
@@ -100,13 +101,7 @@ class RegistryInfo(object):
         now = datetime.datetime.now(datetime.timezone.utc)
         cert_path = p['cert_path'] or os.path.join(p['config_dir'], 'ssl', 'registry.crt')
         htpasswd_path = p['htpasswd_path'] or os.path.join(p['config_dir'], 'auth', 'htpasswd')
-        certificate = None
-        text = _read(cert_path)
-        if text is not None:
-            blocks = _der_cert.pem_blocks(text)
-            if blocks:
-                certificate = _der_cert.summary(_der_cert.parse_certificate(blocks[0]), now)
-                certificate['path'] = cert_path
+        certificate = self._certificate(cert_path, now)
         repos = repositories(p['data_dir']) if os.path.isdir(p['data_dir']) else []
         storage = dict(disk_usage(p['data_dir'], p['max_files']), path=p['data_dir'],
                        exists=os.path.isdir(p['data_dir']), repositories=len(repos),
@@ -114,6 +109,24 @@ class RegistryInfo(object):
         return Differences().result(
             self.module._diff, certificate=certificate, users=htpasswd_users(_read(htpasswd_path)),
             htpasswd_path=htpasswd_path, repositories=repos, storage=storage, container=self._container())
+
+    @staticmethod
+    def _certificate(path, now):
+        """The served certificate's metadata; None without a file (plain HTTP), {path, error} when unreadable."""
+        if os.path.isdir(path):
+            return {'path': path, 'error': '%s is a directory' % path}
+        text = _read(path)
+        if text is None:
+            return None
+        blocks = _der_cert.pem_blocks(text)
+        if not blocks:
+            return {'path': path, 'error': 'no PEM certificate in %s' % path}
+        try:
+            certificate = _der_cert.summary(_der_cert.parse_certificate(blocks[0]), now)
+        except _der_cert.CertificateError as exc:
+            return {'path': path, 'error': 'unreadable certificate in %s: %s' % (path, exc)}
+        certificate['path'] = path
+        return certificate
 
     def _container(self):
         name = self.p['container_name']

@@ -166,12 +166,14 @@ def registry_entry(name, info, server, endpoint, url, address, tls):
     source = info if info and not _task_failure(info) else (server if server and not _task_failure(server) else {})
     storage = _dict(source.get('storage'))
     container = _dict(source.get('container'))
+    certificate = _dict(source.get('certificate'))
     entry = {'host': name, 'endpoint': endpoint, 'url': url, 'address': address, 'tls': tls,
-             'certificate': _dict(source.get('certificate')) or None,
+             'certificate': certificate if certificate.get('fingerprint_sha256') else None,
              'users': [str(u) for u in _list(source.get('users'))],
              'repositories': [r for r in _list(source.get('repositories')) if isinstance(r, dict)],
              'storage': storage or None, 'container': container or None,
-             'problem': _task_failure(info) or (None if source else 'no registry_info result')}
+             'problem': _task_failure(info) or (None if source else 'no registry_info result')
+             or certificate.get('error')}
     if entry['problem']:
         entry['status'] = 'unknown' if not source else 'fail'
     elif container and not container.get('running'):
