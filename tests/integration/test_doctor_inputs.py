@@ -84,8 +84,8 @@ def _file_cases(base):
         'daemon.json non-utf8': ('docker/daemon.json', b'{"x": "\xff\xfe"}'),
         'daemon.json huge': ('docker/daemon.json', b'{"a": "' + b'x' * (5 * 1024 * 1024) + b'"}'),
         'config.json string': ('root/config.json', '"just a string"'),
-        'config.json wrong types': ('root/config.json', json.dumps({'auths': {registry: {'auth': 12}},
-                                                                     'credHelpers': ['x']})),
+        'config.json wrong types': ('root/config.json',
+                                    json.dumps({'auths': {registry: {'auth': 12}}, 'credHelpers': ['x']})),
         'config.json auths list': ('root/config.json', json.dumps({'auths': ['a']})),
         'config.json bad base64': ('root/config.json', json.dumps({'auths': {registry: {'auth': '@@@'}}})),
         'containerd toml garbage': ('containerd/config.toml', '[[[not toml'),
@@ -170,8 +170,8 @@ def outcome(tmp_path_factory):
     with open(inventory, 'w') as f:
         f.write('localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n')
     result_file = os.path.join(base, 'result.json')
-    res = run_playbook(PLAYBOOK, inventory=inventory, extra_vars={'doctor_cases': doctor, 'info_cases': info,
-                                                                   'report_cases': report, 'result_file': result_file}, args=('-v',))
+    extra = {'doctor_cases': doctor, 'info_cases': info, 'report_cases': report, 'result_file': result_file}
+    res = run_playbook(PLAYBOOK, inventory=inventory, extra_vars=extra, args=('-v',))
     assert res.recap, res
     with open(result_file) as f:
         results = json.load(f)
