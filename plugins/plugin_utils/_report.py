@@ -91,6 +91,8 @@ def _trust(runtimes, current):
                              'current': is_current})
         if runtime.get('checked'):
             verdicts.append(has_current)
+    if not current and not any(row['current'] for row in rows):
+        return rows, None  # no current CA known (plain HTTP, or no ca_path): nothing to judge against
     return rows, (all(verdicts) if verdicts else None)
 
 

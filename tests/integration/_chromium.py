@@ -12,7 +12,9 @@ import zlib
 
 FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-extensions',
-         '--disable-default-apps', '--hide-scrollbars', '--enable-logging=stderr', '--v=0')
+         '--disable-default-apps', '--hide-scrollbars', '--enable-logging=stderr', '--v=0',
+         # no name resolves: a page that wanted an external asset could not fetch it (and would log the failure)
+         '--host-resolver-rules=MAP * ~NOTFOUND')
 # What chromium logs for a page's own problems: script errors, failed loads (external assets), CSP
 CONSOLE_PROBLEM = re.compile(r'CONSOLE|Uncaught|Failed to load resource|net::ERR_|Refused to', re.I)
 

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import certfactory
+from _chromium import render
 from bed import images
 from bed.nodes import Bed
 
@@ -199,12 +200,15 @@ def test_healthy_fleet_is_all_ok_and_the_doctor_changes_nothing(fleet):
     assert report['registry']['users'] == ['admin'] and report['registry']['container']['running'] is True
 
 
-def test_each_broken_step_is_named_on_its_client_only(broken):
-    fleet = broken
-    before = fleet.snapshots()
+@pytest.fixture(scope='module')
+def broken_run(broken):
+    """One real doctor.yml run (at -vvv) on the broken fleet: (fleet, result, node snapshots before it)."""
+    before = broken.snapshots()
+    return broken, broken.run(DOCTOR, args=('-vvv',)), before
 
-    result = fleet.run(DOCTOR, args=('-vvv',))
 
+def test_each_broken_step_is_named_on_its_client_only(broken_run):
+    fleet, result, before = broken_run
     lines = _lines(result.stdout)
     print('\n'.join(lines))
     assert result.rc != 0
@@ -265,9 +269,8 @@ def test_check_mode_reports_the_same_marks_the_report_and_expiry_threshold_fails
         assert 'id="check-mode"' in f.read()
 
 
-def test_report_page_renders_in_headless_chromium(broken):
-    pytest.importorskip('jsonschema')
-    from _chromium import render
+def test_report_page_renders_in_headless_chromium(broken_run):
+    broken = broken_run[0]
     page = os.path.join(broken.report_dir, 'report.html')
     keep = os.path.join(os.path.dirname(SCHEMA), '..', '.build', 'doctor-report')
     os.makedirs(keep, exist_ok=True)
