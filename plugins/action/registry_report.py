@@ -76,6 +76,28 @@ def _write(path, text):
         raise
 
 
+def certificates_on_controller(args, now):
+    """The expiry rows of the CA, the server certificate and the client certificates, and the current CA's fingerprints."""
+    warn, fail = args['expiry_warn_days'], args['expiry_fail_days']
+    rows, current = [], []
+    if not args['tls']:
+        return rows, current
+    if args['ca_path']:
+        text = _read(args['ca_path'])
+        rows.append(_report.certificate_entry('CA', os.path.basename(args['ca_path']), args['ca_path'], text, now,
+                                              warn, fail))
+        current = [_der_cert.fingerprint(d) for d in _der_cert.pem_blocks(text)]
+    if args['cert_path']:
+        rows.append(_report.certificate_entry('server certificate', args['endpoint'] or
+                                              os.path.basename(args['cert_path']), args['cert_path'],
+                                              _read(args['cert_path']), now, warn, fail))
+    for pattern in args['client_cert_paths']:
+        for path in sorted(glob.glob(pattern)) or ([] if glob.has_magic(pattern) else [pattern]):
+            name = os.path.splitext(os.path.basename(path))[0]
+            rows.append(_report.certificate_entry('client certificate', name, path, _read(path), now, warn, fail))
+    return rows, current
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -104,22 +126,7 @@ class ActionModule(ActionBase):
 
         now = _report.utcnow()
         warn, fail = args['expiry_warn_days'], args['expiry_fail_days']
-        certificates = []
-        current = []
-        if args['tls'] and args['ca_path']:
-            text = _read(args['ca_path'])
-            certificates.append(_report.certificate_entry('CA', os.path.basename(args['ca_path']), args['ca_path'],
-                                                          text, now, warn, fail))
-            current = [_der_cert.fingerprint(d) for d in _der_cert.pem_blocks(text)]
-        if args['tls'] and args['cert_path']:
-            certificates.append(_report.certificate_entry('server certificate', args['endpoint'] or
-                                                          os.path.basename(args['cert_path']), args['cert_path'],
-                                                          _read(args['cert_path']), now, warn, fail))
-        for pattern in args['client_cert_paths']:
-            for path in sorted(glob.glob(pattern)) or ([] if glob.has_magic(pattern) else [pattern]):
-                name = os.path.splitext(os.path.basename(path))[0]
-                certificates.append(_report.certificate_entry('client certificate', name, path, _read(path), now,
-                                                              warn, fail))
+        certificates, current = certificates_on_controller(args, now)
         options = dict(endpoint=args['endpoint'], url=args['url'], address=args['address'], tls=args['tls'],
                        warn_days=warn, fail_days=fail, check_mode=self._task.check_mode or
                        bool(task_vars.get('ansible_check_mode')), title=args['title'],
