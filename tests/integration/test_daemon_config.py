@@ -15,7 +15,7 @@ from bed.playbook import run_playbook
 
 from _throwaway_dockerd import Engine
 
-PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'docker_daemon_config', 'run.yml')
+PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'docker_daemon_config', 'run.yml')
 START = {
     'runtimes': {'crun': {'path': '/usr/bin/crun', 'runtimeArgs': ['--debug']}},
     'log-driver': 'json-file',

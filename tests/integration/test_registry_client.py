@@ -20,7 +20,7 @@ from bed.playbook import run_playbook
 
 from _throwaway_dockerd import TEST_ADDRESS, Engine, make_registry_files
 
-PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'registry_client', 'run.yml')
+PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'registry_client', 'run.yml')
 USER, PASSWORD = 'alice', 'Vq8-registry-Pw-3xZ'
 HOSTS = '127.0.0.1 localhost\n# keep me\n::1 localhost ip6-localhost\n'
 
