@@ -19,7 +19,7 @@ import certfactory
 from bed.playbook import run_playbook
 
 SCHEMA = os.path.join(os.path.dirname(__file__), '..', '..', 'docs', 'report.schema.json')
-PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'registry_doctor', 'bad_inputs.yml')
+PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'registry_doctor', 'bad_inputs.yml')
 
 # (name, args, expected words in msg) - a failure
 BAD_OPTIONS = [
