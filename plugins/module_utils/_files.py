@@ -23,8 +23,10 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shutil
 import stat
 import tempfile
+import time
 
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 
@@ -276,11 +278,19 @@ class FileWriter(object):
         return stage
 
     def _backup(self, path):
+        """A timestamped copy next to the file (``backup_local``'s naming), never readable by others while
+        it is written (umask 077 until the original's mode is copied). Returns its path, None when no file."""
         if not os.path.exists(path):
             return None
-        if self.module is not None:
-            return self.module.backup_local(path)
-        raise BerthError('backup=true needs a module run')
+        umask = os.umask(0o077)
+        try:
+            if self.module is not None:
+                return self.module.backup_local(path)
+            backup = '%s.%d.%s~' % (path, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S'))
+            shutil.copy2(path, backup)
+            return backup
+        finally:
+            os.umask(umask)
 
     def _move(self, stage, args):
         path = args['path']

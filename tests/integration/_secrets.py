@@ -1,33 +1,45 @@
-"""Planted marker secrets, and the check that none of them appears in what a run printed.
+# -*- coding: utf-8 -*-
+# Copyright (c) berth.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Planted secrets and the search for them in what a run printed.
 
-A marker looks like a real secret (``Mk-3f9c1e-PASSWORD-7d2a``): long and unique, so Ansible's
-``no_log`` masking (which replaces every occurrence of a value) neither hides unrelated output nor
-lets a short dummy slip through by coincidence.
+Markers are realistic (long, unique, mixed) on purpose: ``no_log`` masks every occurrence of a
+secret value in the output, so a short dummy such as ``test`` would mask unrelated words and could
+itself leak unnoticed.
 """
 
 from __future__ import annotations
 
-import uuid
+import os
+import re
 
 
 def marker(kind):
-    """A fresh realistic secret naming its kind, e.g. ``Mk-3f9c1e-PASSWORD-7d2a``."""
-    return 'Mk-%s-%s-%s' % (uuid.uuid4().hex[:6], kind.upper(), uuid.uuid4().hex[:4])
+    """A unique secret such as ``Mk-3f9c1e-PASSWORD-7d2a``; ``kind`` says what it stands for."""
+    return 'Mk-%s-%s-%s' % (os.urandom(3).hex(), re.sub('[^A-Z0-9]', '', kind.upper()), os.urandom(2).hex())
 
 
-def leaked(markers, *texts):
-    """The markers that occur in any of the texts (str or bytes), sorted."""
-    found = set()
-    for text in texts:
-        if isinstance(text, bytes):
-            text = text.decode('utf-8', 'replace')
-        found.update(m for m in markers if m in (text or ''))
-    return sorted(found)
+def pem_body_lines(data):
+    """The base64 lines of every PEM block in data (bytes or str): what a leaked key would show."""
+    text = data.decode('ascii', 'replace') if isinstance(data, bytes) else data
+    return [line.strip() for line in text.splitlines()
+            if len(line.strip()) >= 16 and not line.startswith('-----') and ':' not in line]
 
 
-def assert_no_leak(markers, result, what='the run'):
-    """Fail naming the markers found in a playbook result's stdout/stderr (and where)."""
-    found = leaked(markers, result.stdout, result.stderr)
-    if found:
-        lines = [line for line in (result.stdout + result.stderr).splitlines() if any(m in line for m in found)]
-        raise AssertionError('%s printed planted secrets %s:\n%s' % (what, found, '\n'.join(lines[:20])))
+def file_secrets(path, kind='key bytes'):
+    """{label: secret} for the PEM body lines of a file (keys written by a module, read back)."""
+    with open(path, 'rb') as f:
+        return dict(('%s %s line %d' % (kind, path, i), line) for i, line in enumerate(pem_body_lines(f.read()), 1))
+
+
+def leaks(outputs, secrets):
+    """The labels of every secret that appears in any of the outputs (strings)."""
+    text = '\n'.join(outputs)
+    return sorted(label for label, value in secrets.items() if value and value in text)
+
+
+def assert_no_leaks(runs, secrets):
+    """No secret value in the stdout/stderr of any run (PlaybookResult-like objects)."""
+    found = leaks([r.stdout for r in runs] + [r.stderr for r in runs], secrets)
+    assert not found, 'secrets in the output: %s' % ', '.join(found)

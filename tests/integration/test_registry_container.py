@@ -8,10 +8,12 @@ BERTH_MODULE_PYTHON to run every test's module with another python.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
+import tarfile
 import uuid
 
 import pytest
@@ -20,7 +22,8 @@ from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image, save_registry_image
 from bed.playbook import ROOT, run_playbook
 
-from _secrets import assert_no_leak, marker
+from _bad_input_table import Case, check_table, run_table
+from _secrets import assert_no_leaks, marker
 
 PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_container', 'run.yml')
 HTTP_CONFIG = """\
@@ -369,190 +372,152 @@ def test_named_data_volume_is_kept_until_remove_data(site):
 # ------------------------------------------------------------------ bad-input table
 # Every case: failed, a message naming the option, the value (unless secret) and what is allowed,
 # nothing written in the case's directory, no container, never a traceback. One playbook run loops
-# over all cases (cases.yml next to run.yml); each case is then checked on its own.
+# over all cases (bad_inputs.yml next to run.yml); _bad_input_table checks each case.
 
-CASES_PLAYBOOK = os.path.join(os.path.dirname(PLAYBOOK), 'cases.yml')
-NOT_A_MANIFEST = object()
-
-
-def _archive_with_manifest(path, manifest_bytes):
-    import io
-    import tarfile
-    with tarfile.open(path, 'w') as tar:
-        info = tarfile.TarInfo('manifest.json')
-        info.size = len(manifest_bytes)
-        tar.addfile(info, io.BytesIO(manifest_bytes))
+BAD_INPUTS_PLAYBOOK = os.path.join(os.path.dirname(PLAYBOOK), 'bad_inputs.yml')
 
 
-def _manifest_case(content):
-    def prepare(d):
-        _archive_with_manifest(os.path.join(d, 'image.tar'), content)
-        return {'image_archive': os.path.join(d, 'image.tar')}
-    return prepare
+def _base(d):
+    """What every case directory holds: a configuration directory with config.yml, a data directory."""
+    os.makedirs(os.path.join(d, 'conf'))
+    os.makedirs(os.path.join(d, 'data'))
+    with open(os.path.join(d, 'conf', 'config.yml'), 'w') as f:
+        f.write(HTTP_CONFIG)
 
 
-def _file(name, content='x\n'):
-    def prepare(d):
-        with open(os.path.join(d, name), 'w') as f:
-            f.write(content)
-        return os.path.join(d, name)
-    return prepare
+def _manifest(content):
+    def plant(d):
+        with tarfile.open(os.path.join(d, 'image.tar'), 'w') as tar:
+            info = tarfile.TarInfo('manifest.json')
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return plant
+
+
+def _a_file(d):
+    with open(os.path.join(d, 'afile'), 'w') as f:
+        f.write('x\n')
 
 
 def _dangling(d):
     os.symlink(os.path.join(d, 'nowhere'), os.path.join(d, 'dangling'))
-    return os.path.join(d, 'dangling')
 
 
-# (id, args over the valid base args (a callable gets the case directory), fragments the message must hold)
+def bad(name, args, expect, plant=None):
+    """A case whose directory holds the base files (and what ``plant`` adds)."""
+    def setup(d):
+        _base(d)
+        if plant:
+            plant(d)
+    return Case(name, args, expect, setup=setup)
+
+
 BAD_CASES = [
-    ('port-0', {'ports': [{'host_port': 0}]}, ['ports[0].host_port', '0', '1..65535']),
-    ('port-70000', {'ports': [{'host_port': 70000}]}, ['ports[0].host_port', '70000', '1..65535']),
-    ('port-string', {'ports': [{'host_port': 'fivethousand'}]}, ['host_port', 'fivethousand', 'int']),
-    ('container-port-negative', {'ports': [{'host_port': 5000, 'container_port': -1}]},
-     ['ports[0].container_port', '-1', '1..65535']),
-    ('bind-zone', {'ports': [{'host_port': 5000, 'bind_address': 'fe80::1%eth0'}]},
-     ['ports[0].bind_address', 'fe80::1%eth0', 'zone']),
-    ('bind-newline', {'ports': [{'host_port': 5000, 'bind_address': '127.0.0.1\n127.0.0.2'}]},
-     ['ports[0].bind_address', 'control character']),
-    ('bind-name', {'ports': [{'host_port': 5000, 'bind_address': 'localhost'}]},
-     ['ports[0].bind_address', 'localhost', 'IPv4 or IPv6 address']),
-    ('protocol', {'ports': [{'host_port': 5000, 'protocol': 'sctp'}]}, ['protocol', 'sctp', 'tcp, udp']),
-    ('port-twice', {'ports': [{'host_port': 5000}, {'host_port': 5000, 'container_port': 443}]},
-     ['ports[1]', '5000', 'published twice']),
-    ('name-space', {'name': 'reg istry'}, ['name', "'reg istry'", 'letters, digits']),
-    ('name-dotdot', {'name': '../etc'}, ['name', "'../etc'", 'letters, digits']),
-    ('name-newline', {'name': 'reg\nistry'}, ['name', 'control character']),
-    ('name-long', {'name': 'r' * 300}, ['name', 'longer than']),
-    ('name-empty', {'name': ''}, ['name', 'empty']),
-    ('image-upper', {'image': 'Registry:2'}, ['image', "'Registry:2'", 'lower-case']),
-    ('image-newline', {'image': 'registry:2\nx'}, ['image', 'control character']),
-    ('image-empty', {'image': ''}, ['image', 'empty']),
-    ('archive-directory', lambda d: {'image_archive': d}, ['image_archive', 'directory']),
-    ('archive-missing', lambda d: {'image_archive': os.path.join(d, 'missing.tar')},
-     ['image_archive', 'missing.tar', 'does not exist']),
-    ('archive-dangling-symlink', lambda d: {'image_archive': _dangling(d)}, ['image_archive', 'does not exist']),
-    ('archive-manifest-object', _manifest_case(b'{"Config": "x"}'), ['image_archive', 'manifest.json']),
-    ('archive-manifest-string', _manifest_case(b'"registry:2"'), ['image_archive', 'manifest.json']),
-    ('archive-manifest-numbers', _manifest_case(b'[1, 2]'), ['image_archive', 'manifest.json']),
-    ('archive-manifest-wrong-types', _manifest_case(b'[{"RepoTags": "registry:2", "Config": 7}]'),
-     ['image_archive', 'manifest.json']),
-    ('archive-manifest-not-utf8', _manifest_case(b'[{"RepoTags": ["\xff\xfe"]}]'), ['image_archive', 'manifest.json']),
-    ('restart-file-relative', {'restart_files': ['config.yml']}, ['restart_files', 'config.yml', 'absolute']),
-    ('restart-file-missing', lambda d: {'restart_files': [os.path.join(d, 'missing.yml')]},
-     ['restart_files', 'missing.yml', 'does not exist']),
-    ('restart-file-directory', lambda d: {'restart_files': [d]}, ['restart_files', 'directory']),
-    ('restart-file-dangling', lambda d: {'restart_files': [_dangling(d)]}, ['restart_files', 'does not exist']),
-    ('restart-file-device', {'restart_files': ['/dev/zero']}, ['restart_files', '/dev/zero', 'regular file']),
-    ('data-dir-relative', {'data_dir': 'data'}, ['data_dir', "'data'", 'absolute']),
-    ('data-dir-is-file', lambda d: {'data_dir': _file('afile')(d)}, ['data_dir', 'afile', 'not a directory']),
-    ('data-dir-colon', lambda d: {'data_dir': d + '/a:b'}, ['data_dir', 'a:b', ':']),
-    ('data-dir-newline', lambda d: {'data_dir': d + '/a\nb'}, ['data_dir', 'control character']),
-    ('data-volume-path', {'data_dir': None, 'data_volume': '/etc'}, ['data_volume', "'/etc'", 'letters, digits']),
-    ('data-volume-space', {'data_dir': None, 'data_volume': 'a b'}, ['data_volume', "'a b'", 'letters, digits']),
-    ('config-dir-is-file', lambda d: {'config_dir': _file('afile')(d)}, ['config_dir', 'afile', 'not a directory']),
-    ('config-dir-missing', lambda d: {'config_dir': os.path.join(d, 'nope')}, ['config_dir', 'nope', 'does not exist']),
-    ('config-dir-colon', lambda d: {'config_dir': d + '/a:b'}, ['config_dir', 'a:b', ':']),
-    ('data-dir-mode-digits', {'data_dir_mode': '999'}, ['data_dir_mode', '999', 'octal']),
-    ('data-dir-mode-word', {'data_dir_mode': 'rwx'}, ['data_dir_mode', 'rwx', 'octal']),
-    ('data-dir-mode-range', {'data_dir_mode': '77777'}, ['data_dir_mode', '77777', '7777']),
-    ('env-name-equals', {'env': {'A=B': 'x'}}, ['env', "'A=B'", 'letters, digits']),
-    ('env-name-empty', {'env': {'': 'x'}}, ['env', 'empty']),
-    ('env-name-newline', {'env': {'A\nB': 'x'}}, ['env', 'letters, digits']),
-    ('env-twice', {'env': {'REGISTRY_HTTP_SECRET': 'x'}, 'secret_env': {'REGISTRY_HTTP_SECRET': 'Mk-9a1b2c-TWICE-3d4e'}},
-     ['REGISTRY_HTTP_SECRET', 'env', 'secret_env', 'one of']),
-    ('secret-env-nul', {'secret_env': {'REGISTRY_HTTP_SECRET': 'Mk-5e6f70-NUL\u0000-8a9b'}},
-     ['secret_env.REGISTRY_HTTP_SECRET', 'NUL']),
-    ('label-empty', {'labels': {'': 'x'}}, ['labels', 'empty']),
-    ('label-newline', {'labels': {'team': 'a\nb'}}, ['labels.team', 'control character']),
-    ('label-reserved', {'labels': {'berth.registry.files-hash': 'x'}}, ['labels', 'berth.registry.files-hash', 'reserved']),
-    ('command-nul', {'command': ['serve', 'a\u0000b']}, ['command[1]', 'control character']),
-    ('probe-port', {'probe': {'scheme': 'http', 'port': 0}}, ['probe.port', '0', '1..65535']),
-    ('probe-timeout', {'probe': {'scheme': 'http', 'timeout': 0}}, ['probe.timeout', '0', 'at least 1']),
-    ('probe-host-zone', {'probe': {'scheme': 'http', 'host': 'fe80::1%eth0\nx'}}, ['probe.host']),
-    ('probe-host-name', {'probe': {'scheme': 'http', 'host': 'not a host!'}}, ['probe.host', 'not a host!']),
-    ('probe-ca-directory', lambda d: {'probe': {'scheme': 'https', 'ca_path': d}}, ['probe.ca_path', 'directory']),
-    ('probe-ca-missing', lambda d: {'probe': {'scheme': 'https', 'ca_path': os.path.join(d, 'ca.crt')}},
-     ['probe.ca_path', 'ca.crt', 'does not exist']),
-    ('timeout-0', {'timeout': 0}, ['timeout', '0', 'at least 1']),
-    ('docker-host-scheme', {'docker_host': 'bogus://127.0.0.1'}, ['bogus://127.0.0.1', 'Docker engine']),
-    ('docker-host-refused', {'docker_host': 'tcp://127.0.0.1:1'}, ['tcp://127.0.0.1:1', 'Docker engine']),
-    ('docker-host-newline', {'docker_host': 'unix:///var/run/docker.sock\nx'}, ['docker_host', 'control character']),
-    ('pull-never-absent', {'image': 'berth-absent/registry:never', 'pull': 'never'},
-     ['berth-absent/registry:never', 'pull=never']),
-    ('recreate-choice', {'recreate': 'sometimes'}, ['recreate', 'sometimes', 'options-changed']),
+    bad('port-0', {'ports': [{'host_port': 0}]}, ['ports[0].host_port', '0', '1..65535']),
+    bad('port-70000', {'ports': [{'host_port': 70000}]}, ['ports[0].host_port', '70000', '1..65535']),
+    bad('port-string', {'ports': [{'host_port': 'fivethousand'}]}, ['host_port', 'fivethousand', 'int']),
+    bad('container-port-negative', {'ports': [{'host_port': 5000, 'container_port': -1}]},
+        ['ports[0].container_port', '-1', '1..65535']),
+    bad('bind-zone', {'ports': [{'host_port': 5000, 'bind_address': 'fe80::1%eth0'}]},
+        ['ports[0].bind_address', 'fe80::1%eth0', 'zone']),
+    bad('bind-newline', {'ports': [{'host_port': 5000, 'bind_address': '127.0.0.1\n127.0.0.2'}]},
+        ['ports[0].bind_address', 'control character']),
+    bad('bind-name', {'ports': [{'host_port': 5000, 'bind_address': 'localhost'}]},
+        ['ports[0].bind_address', 'localhost', 'IPv4 or IPv6 address']),
+    bad('protocol', {'ports': [{'host_port': 5000, 'protocol': 'sctp'}]}, ['protocol', 'sctp', 'tcp, udp']),
+    bad('port-twice', {'ports': [{'host_port': 5000}, {'host_port': 5000, 'container_port': 443}]},
+        ['ports[1]', '5000', 'published twice']),
+    bad('name-space', {'name': 'reg istry'}, ['name', "'reg istry'", 'letters, digits']),
+    bad('name-dotdot', {'name': '../etc'}, ['name', "'../etc'", 'letters, digits']),
+    bad('name-newline', {'name': 'reg\nistry'}, ['name', 'control character']),
+    bad('name-long', {'name': 'r' * 300}, ['name', 'longer than']),
+    bad('name-empty', {'name': ''}, ['name', 'empty']),
+    bad('image-upper', {'image': 'Registry:2'}, ['image', "'Registry:2'", 'lower-case']),
+    bad('image-newline', {'image': 'registry:2\nx'}, ['image', 'control character']),
+    bad('image-empty', {'image': ''}, ['image', 'empty']),
+    bad('archive-directory', {'image_archive': '{dir}'}, ['image_archive', '{dir}', 'directory']),
+    bad('archive-missing', {'image_archive': '{dir}/missing.tar'}, ['image_archive', 'missing.tar', 'does not exist']),
+    bad('archive-dangling-symlink', {'image_archive': '{dir}/dangling'}, ['image_archive', 'does not exist'],
+        plant=_dangling),
+    bad('archive-manifest-object', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'{"Config": "x"}')),
+    bad('archive-manifest-string', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'"registry:2"')),
+    bad('archive-manifest-numbers', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'[1, 2]')),
+    bad('archive-manifest-wrong-types', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'[{"RepoTags": "registry:2", "Config": 7}]')),
+    bad('archive-manifest-not-utf8', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'[{"RepoTags": ["\xff\xfe"]}]')),
+    bad('restart-file-relative', {'restart_files': ['config.yml']}, ['restart_files', 'config.yml', 'absolute']),
+    bad('restart-file-missing', {'restart_files': ['{dir}/missing.yml']}, ['restart_files', 'missing.yml', 'does not exist']),
+    bad('restart-file-directory', {'restart_files': ['{dir}']}, ['restart_files', 'directory']),
+    bad('restart-file-dangling', {'restart_files': ['{dir}/dangling']}, ['restart_files', 'does not exist'],
+        plant=_dangling),
+    bad('restart-file-device', {'restart_files': ['/dev/zero']}, ['restart_files', '/dev/zero', 'regular file']),
+    bad('data-dir-relative', {'data_dir': 'data'}, ['data_dir', "'data'", 'absolute']),
+    bad('data-dir-is-file', {'data_dir': '{dir}/afile'}, ['data_dir', 'afile', 'not a directory'], plant=_a_file),
+    bad('data-dir-colon', {'data_dir': '{dir}/a:b'}, ['data_dir', 'a:b', ':']),
+    bad('data-dir-newline', {'data_dir': '{dir}/a\nb'}, ['data_dir', 'control character']),
+    bad('data-volume-path', {'data_dir': None, 'data_volume': '/etc'}, ['data_volume', "'/etc'", 'letters, digits']),
+    bad('data-volume-space', {'data_dir': None, 'data_volume': 'a b'}, ['data_volume', "'a b'", 'letters, digits']),
+    bad('config-dir-is-file', {'config_dir': '{dir}/afile'}, ['config_dir', 'afile', 'not a directory'], plant=_a_file),
+    bad('config-dir-missing', {'config_dir': '{dir}/nope'}, ['config_dir', 'nope', 'does not exist']),
+    bad('config-dir-colon', {'config_dir': '{dir}/a:b'}, ['config_dir', 'a:b', ':']),
+    bad('data-dir-mode-digits', {'data_dir_mode': '999'}, ['data_dir_mode', '999', 'octal']),
+    bad('data-dir-mode-word', {'data_dir_mode': 'rwx'}, ['data_dir_mode', 'rwx', 'octal']),
+    bad('data-dir-mode-range', {'data_dir_mode': '77777'}, ['data_dir_mode', '77777', '7777']),
+    bad('env-name-equals', {'env': {'A=B': 'x'}}, ['env', "'A=B'", 'letters, digits']),
+    bad('env-name-empty', {'env': {'': 'x'}}, ['env', 'empty']),
+    bad('env-name-newline', {'env': {'A\nB': 'x'}}, ['env', 'letters, digits']),
+    bad('env-twice', {'env': {'REGISTRY_HTTP_SECRET': 'x'}, 'secret_env': {'REGISTRY_HTTP_SECRET': 'Mk-9a1b2c-TWICE-3d4e'}},
+        ['REGISTRY_HTTP_SECRET', 'env', 'secret_env', 'one of']),
+    bad('secret-env-nul', {'secret_env': {'REGISTRY_HTTP_SECRET': 'Mk-5e6f70-NUL\u0000-8a9b'}},
+        ['secret_env.REGISTRY_HTTP_SECRET', 'NUL']),
+    bad('label-empty', {'labels': {'': 'x'}}, ['labels', 'empty']),
+    bad('label-newline', {'labels': {'team': 'a\nb'}}, ['labels.team', 'control character']),
+    bad('label-reserved', {'labels': {'berth.registry.files-hash': 'x'}}, ['labels', 'berth.registry.files-hash', 'reserved']),
+    bad('command-nul', {'command': ['serve', 'a\u0000b']}, ['command[1]', 'control character']),
+    bad('probe-port', {'probe': {'scheme': 'http', 'port': 0}}, ['probe.port', '0', '1..65535']),
+    bad('probe-timeout', {'probe': {'scheme': 'http', 'timeout': 0}}, ['probe.timeout', '0', 'at least 1']),
+    bad('probe-host-zone', {'probe': {'scheme': 'http', 'host': 'fe80::1%eth0\nx'}}, ['probe.host']),
+    bad('probe-host-name', {'probe': {'scheme': 'http', 'host': 'not a host!'}}, ['probe.host', 'not a host!']),
+    bad('probe-ca-directory', {'probe': {'scheme': 'https', 'ca_path': '{dir}'}}, ['probe.ca_path', 'directory']),
+    bad('probe-ca-missing', {'probe': {'scheme': 'https', 'ca_path': '{dir}/ca.crt'}},
+        ['probe.ca_path', 'ca.crt', 'does not exist']),
+    bad('probe-ca-garbage', {'probe': {'scheme': 'https', 'ca_path': '{dir}/afile'}},
+        ['probe.ca_path', 'afile', 'CA bundle'], plant=_a_file),
+    bad('timeout-0', {'timeout': 0}, ['timeout', '0', 'at least 1']),
+    bad('docker-host-scheme', {'docker_host': 'bogus://127.0.0.1'}, ['bogus://127.0.0.1', 'Docker engine']),
+    bad('docker-host-refused', {'docker_host': 'tcp://127.0.0.1:1'}, ['tcp://127.0.0.1:1', 'Docker engine']),
+    bad('docker-host-newline', {'docker_host': 'unix:///var/run/docker.sock\nx'}, ['docker_host', 'control character']),
+    bad('pull-never-absent', {'image': 'berth-absent/registry:never', 'pull': 'never'},
+        ['berth-absent/registry:never', 'pull=never']),
+    bad('recreate-choice', {'recreate': 'sometimes'}, ['recreate', 'sometimes', 'options-changed']),
 ]
 
 
-def _snapshot(directory):
-    """{relative path: (mode, bytes or link target or None)} of everything under directory."""
-    result = {}
-    for root, dirs, files in os.walk(directory):
-        for name in dirs + files:
-            path = os.path.join(root, name)
-            st = os.lstat(path)
-            if os.path.islink(path):
-                content = os.readlink(path)
-            elif os.path.isfile(path):
-                with open(path, 'rb') as f:
-                    content = f.read()
-            else:
-                content = None
-            result[os.path.relpath(path, directory)] = (st.st_mode, content)
-    return result
-
-
-@pytest.fixture(scope='module')
-def bad_input_results(tmp_path_factory):
-    base = str(tmp_path_factory.mktemp('bad-input'))
+def test_bad_input_table(tmp_path):
     prefix = 'berth-bad-%s' % uuid.uuid4().hex[:8]
-    port = free_port()
-    cases, snapshots = [], {}
-    for index, (case_id, overrides, _fragments) in enumerate(BAD_CASES):
-        directory = os.path.join(base, case_id)
-        os.makedirs(os.path.join(directory, 'conf'))
-        os.makedirs(os.path.join(directory, 'data'))
-        with open(os.path.join(directory, 'conf', 'config.yml'), 'w') as f:
-            f.write(HTTP_CONFIG)
-        args = {
-            'name': '%s-%d' % (prefix, index),
-            'ports': [{'host_port': port, 'bind_address': '127.0.0.1'}],
-            'data_dir': os.path.join(directory, 'data'),
-            'config_dir': os.path.join(directory, 'conf'),
-            'restart_files': [os.path.join(directory, 'conf', 'config.yml')],
-            'probe': {'scheme': 'http', 'timeout': 5},
-        }
-        args.update(overrides(directory) if callable(overrides) else overrides)
-        cases.append({'id': case_id, 'args': {k: v for k, v in args.items() if v is not None}})
-        snapshots[case_id] = (directory, _snapshot(directory))
-    result_file = os.path.join(base, 'results.json')
+    defaults = {
+        'name': prefix,  # one name for all: no case may create a container
+        'ports': [{'host_port': free_port(), 'bind_address': '127.0.0.1'}],
+        'data_dir': '{dir}/data',
+        'config_dir': '{dir}/conf',
+        'restart_files': ['{dir}/conf/config.yml'],
+        'probe': {'scheme': 'http', 'timeout': 5},
+    }
     try:
-        run = run_playbook(CASES_PLAYBOOK, extra_vars={'rc_cases': cases, 'rc_result_file': result_file})
-        assert os.path.exists(result_file), run
-        with open(result_file) as f:
-            results = {r['item']['id']: r for r in json.load(f)}
-        containers = docker('ps', '-a', '--filter', 'name=' + prefix, '--format', '{{.Names}}').stdout.split()
+        outcomes = run_table(BAD_INPUTS_PLAYBOOK, tmp_path, BAD_CASES, defaults)
+        created = docker('ps', '-a', '--filter', 'name=' + prefix, '--format', '{{.Names}}').stdout.split()
     finally:
-        names = docker('ps', '-a', '--filter', 'name=' + prefix, '--format', '{{.Names}}', check=False).stdout.split()
-        for name in names:
+        for name in docker('ps', '-a', '--filter', 'name=' + prefix, '--format', '{{.Names}}', check=False).stdout.split():
             docker('rm', '-f', name, check=False)
-    return {'results': results, 'snapshots': snapshots, 'containers': containers, 'prefix': prefix}
-
-
-@pytest.mark.parametrize('case_id, fragments', [(c[0], c[2]) for c in BAD_CASES], ids=[c[0] for c in BAD_CASES])
-def test_bad_input_table(bad_input_results, case_id, fragments):
-    result = bad_input_results['results'][case_id]
-    text = ' '.join(str(result.get(k, '')) for k in ('msg', 'module_stderr', 'module_stdout', 'exception'))
-    assert 'Traceback' not in text, result
-    assert result.get('failed') is True, result
-    for fragment in fragments:
-        assert fragment in result['msg'], (fragment, result['msg'])
-    shown = json.dumps({k: v for k, v in result.items() if k != 'item'})  # item: the test's own input
-    assert 'Mk-' not in shown, 'a secret value is in the result'
-    directory, before = bad_input_results['snapshots'][case_id]
-    assert _snapshot(directory) == before, 'the case wrote into its directory'
-    index = [c[0] for c in BAD_CASES].index(case_id)
-    assert '%s-%d' % (bad_input_results['prefix'], index) not in bad_input_results['containers'], 'a container was created'
+    check_table(BAD_CASES, outcomes)
+    assert created == [], 'a bad input created a container'
+    for name, (result, _before, _directory) in outcomes.items():
+        shown = json.dumps(dict((k, v) for k, v in result.items() if k != 'item'))  # item: the test's own input
+        assert 'Mk-' not in shown, '%s: a secret value is in the result' % name
 
 
 # ------------------------------------------------------------------ secrets
@@ -560,7 +525,7 @@ def test_bad_input_table(bad_input_results, case_id, fragments):
 def test_secret_env_never_appears_and_still_recreates(site):
     """secret_env values at -vvv --diff: check and real, first run, rerun, rotation, failure."""
     http_secret, opaque, rotated = marker('HTTPSECRET'), marker('OPAQUE'), marker('ROTATED')
-    markers = [http_secret, opaque, rotated]
+    secrets = {'http secret': http_secret, 'opaque': opaque, 'rotated http secret': rotated}
     verbose = ('-vvv',)
     # A name that does not look secret: secret_env masks by option, not by name.
     secret_env = {'REGISTRY_HTTP_SECRET': http_secret, 'BERTH_PLAIN_LOOKING': opaque}
@@ -569,7 +534,7 @@ def test_secret_env_never_appears_and_still_recreates(site):
     for check, changed in ((True, True), (False, True), (True, False), (False, False)):
         result = site.run(check=check, diff=True, expect_changed=changed, args=verbose, env=env, secret_env=secret_env)
         assert result.rc == 0, result
-        assert_no_leak(markers, result, 'check=%s changed=%s' % (check, changed))
+        assert_no_leaks([result], secrets)
     container_env = site.inspect()['Config']['Env']
     assert 'REGISTRY_HTTP_SECRET=' + http_secret in container_env and 'BERTH_PLAIN_LOOKING=' + opaque in container_env
     assert site.http_code('/v2/') == '200'
@@ -578,10 +543,10 @@ def test_secret_env_never_appears_and_still_recreates(site):
     rotated_env = dict(secret_env, REGISTRY_HTTP_SECRET=rotated)
     check = site.run(check=True, diff=True, expect_changed=True, args=verbose, env=env, secret_env=rotated_env)
     assert check.rc == 0 and site.identity() == before, check
-    assert_no_leak(markers, check, 'rotation in check mode')
+    assert_no_leaks([check], secrets)
     result = site.run(diff=True, expect_changed=True, expect_recreated=True, args=verbose, env=env, secret_env=rotated_env)
     assert result.rc == 0, result
-    assert_no_leak(markers, result, 'rotation')
+    assert_no_leaks([result], secrets)
     assert result.module['differences'] == [
         {'field': 'secret_env.REGISTRY_HTTP_SECRET', 'before': '(secret)', 'after': '(secret, changed)'}]
     assert 'REGISTRY_HTTP_SECRET=' + rotated in site.inspect()['Config']['Env']
@@ -591,7 +556,7 @@ def test_secret_env_never_appears_and_still_recreates(site):
     result = site.run(diff=True, expect_changed=True, args=verbose, env=env,
                       secret_env={'REGISTRY_HTTP_SECRET': rotated})
     assert result.rc == 0, result
-    assert_no_leak(markers, result, 'removal')
+    assert_no_leaks([result], secrets)
     assert result.module['differences'] == [
         {'field': 'secret_env.BERTH_PLAIN_LOOKING', 'before': '(secret)', 'after': None}]
 
@@ -599,7 +564,7 @@ def test_secret_env_never_appears_and_still_recreates(site):
     site.write('config.yml', HTTP_CONFIG.replace('filesystem:', 'berthnosuchdriver:'))
     failed = site.run(args=verbose, env=env, secret_env=rotated_env, probe={'scheme': 'http', 'timeout': 10})
     assert failed.rc != 0 and 'does not answer' in failed.stdout, failed
-    assert_no_leak(markers, failed, 'a failed start')
+    assert_no_leaks([failed], secrets)
 
 
 def test_plain_env_with_a_secret_looking_name_is_masked_in_the_diff(site):
