@@ -115,3 +115,11 @@ def test_read_text_names_a_file_that_is_not_utf8(tmp_path):
     bad.write_bytes(b'127.0.0.1 caf\xe9\n')
     with pytest.raises(BerthError, match='hosts is not UTF-8'):
         read_text(str(bad), option='hosts_path')
+
+
+def test_without_a_mode_an_existing_file_keeps_its_own(writer, tmp_path):
+    path = tmp_path / 'daemon.json'
+    path.write_bytes(b'{}')
+    path.chmod(0o640)
+    writer.write(writer.attrs(str(path)), b'{"debug": true}')
+    assert path.read_bytes() == b'{"debug": true}' and mode_of(str(path)) == 0o640
