@@ -299,3 +299,9 @@ def test_no_secret_in_any_output(tmp_path):
             assert_no_leak(res, [in_file, given], 'docker_daemon_config')
     assert given in path.read_text()
 
+
+def test_module_defaults_group_docker_sets_docker_host_without_breaking_other_modules(tmp_path):
+    res = run_playbook(os.path.join(os.path.dirname(PLAYBOOK), 'module_defaults.yml'), inventory=_localhost(tmp_path),
+                       extra_vars={'workdir': str(tmp_path)})
+    assert res.rc == 0, str(res)
+    assert not os.path.exists(tmp_path / 'ca.key') and os.path.exists(tmp_path / 'daemon.json')
