@@ -5,8 +5,10 @@ No engine here (apply=none, no login, no check): the integration tests drive a r
 
 import base64
 import json
+import os
 
 import pytest
+import yaml
 
 from ansible_collections.berth.registry.plugins.module_utils._registry_client import RegistryClient, argument_spec
 
@@ -116,3 +118,13 @@ def test_docker_host_ssh_is_a_message_not_a_traceback(run_driver, tmp_path):
     assert result['failed'] and result['msg'].startswith("docker_host: 'ssh://h' is not supported")
     assert 'exception' not in result
 
+
+def test_the_client_role_offers_the_modules_choices_only():
+    """The role passes registry_client_apply to the module's apply: a choice the module refuses fails every host."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    with open(os.path.join(root, 'roles', 'client', 'meta', 'argument_specs.yml')) as f:
+        role = yaml.safe_load(f)['argument_specs']['main']['options']
+    with open(os.path.join(root, 'roles', 'client', 'defaults', 'main.yml')) as f:
+        defaults = yaml.safe_load(f)
+    assert role['registry_client_apply']['choices'] == argument_spec()['apply']['choices']
+    assert defaults['registry_client_apply'] in argument_spec()['apply']['choices']
