@@ -6,7 +6,9 @@
 """Time of a first run and a rerun of tls_ca + tls_cert (+ htpasswd), ECDSA P-256 and RSA-4096.
 
 Two layers: ansible-playbook on implicit localhost (what a user pays), and the
-module_utils directly (the crypto cost alone). Prints figures; asserts nothing.
+module_utils directly (the crypto cost alone). Prints figures; asserts nothing: the changed-task
+counts of both playbook runs and the differences a rerun finds are printed as figures
+(tests/integration/test_pki.py and test_htpasswd.py assert that a rerun changes nothing).
 Usage: tests/benchmarks/pki.py [rounds]
 """
 
@@ -62,8 +64,14 @@ def playbook_figures(key_type, workdir):
     extra = {'workdir': workdir, 'key_type': key_type}
     first, r1 = timed(lambda: run_playbook(path, extra_vars=extra))
     rerun, r2 = timed(lambda: run_playbook(path, extra_vars=extra))
-    assert r1.rc == 0 and r2.rc == 0 and r1.changed() == 3 and r2.changed() == 0, (r1, r2)
-    return first, rerun
+    for label, result in (('first run', r1), ('rerun', r2)):
+        if result.rc != 0:
+            print('  (%s %s failed, rc=%d: its time is not a figure)\n%s' % (key_type, label, result.rc, result))
+    return first, rerun, '%s/%s' % (outcome(r1), outcome(r2))
+
+
+def outcome(result):
+    return 'failed' if result.rc != 0 else str(result.changed())
 
 
 def module_utils_figures(key_type, workdir):
@@ -83,33 +91,37 @@ def module_utils_figures(key_type, workdir):
 
     def rerun():
         ca_pair = pki.PairOnDisk(ca_crt, ca_key, None)
-        assert pki.ca_differences(ca_pair, {'CN': 'bench CA'}, key_type) == []
+        found = len(pki.ca_differences(ca_pair, {'CN': 'bench CA'}, key_type))
         ca_cert, dummy, dummy_key = pki.load_ca(ca_crt, ca_key, None)
         pair = pki.PairOnDisk(crt, key, None)
-        assert pki.cert_reasons(pair, ca_cert, subject, dns, ips, key_type, 30) == []
+        return found + len(pki.cert_reasons(pair, ca_cert, subject, dns, ips, key_type, 30))
 
-    return timed(first)[0], timed(rerun)[0]
+    first_s = timed(first)[0]
+    rerun_s, differences = timed(rerun)
+    return first_s, rerun_s, '-/%d' % differences
 
 
 def htpasswd_figures(cost):
     users = [{'name': 'bench', 'password': 'bench-Pw-4kQ9'}]
     first, lines = timed(lambda: ht.apply([], users, ['bench'], [], [], cost))
     rerun, dummy = timed(lambda: ht.plan(lines, users, False))
-    return first, rerun
+    return first, rerun, '-'
 
 
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    print('%-28s %-11s %9s %9s' % ('layer', 'key type', 'first s', 'rerun s'))
+    row = '%-28s %-11s %9s %9s  %s'
+    print(row % ('layer', 'key type', 'first s', 'rerun s', 'changed tasks first/rerun (playbook), '
+                 'differences found by the rerun (module_utils)'))
     for key_type in ('ecdsa-p256', 'rsa-4096'):
         for label, func in (('module_utils (CA + cert)', module_utils_figures),
                             ('ansible-playbook (3 tasks)', playbook_figures)):
             for dummy in range(rounds):
                 with tempfile.TemporaryDirectory(prefix='berth-bench-') as workdir:
-                    first, rerun = func(key_type, workdir)
-                print('%-28s %-11s %9.3f %9.3f' % (label, key_type, first, rerun))
-    first, rerun = htpasswd_figures(10)
-    print('%-28s %-11s %9.3f %9.3f' % ('module_utils htpasswd', 'bcrypt-10', first, rerun))
+                    first, rerun, seen = func(key_type, workdir)
+                print(row % (label, key_type, '%.3f' % first, '%.3f' % rerun, seen))
+    first, rerun, seen = htpasswd_figures(10)
+    print(row % ('module_utils htpasswd', 'bcrypt-10', '%.3f' % first, '%.3f' % rerun, seen))
 
 
 if __name__ == '__main__':

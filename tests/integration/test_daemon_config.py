@@ -18,8 +18,8 @@ from _bad_inputs import DIR, Case, Link
 from _secrets import assert_no_leak, marker
 from _throwaway_dockerd import Engine
 
-PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'docker_daemon_config', 'run.yml')
-BAD_PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'docker_daemon_config', 'bad_inputs.yml')
+PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'docker_daemon_config', 'run.yml')
+BAD_PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'docker_daemon_config', 'bad_inputs.yml')
 START = {
     'runtimes': {'crun': {'path': '/usr/bin/crun', 'runtimeArgs': ['--debug']}},
     'log-driver': 'json-file',

@@ -15,7 +15,7 @@ import pytest
 
 from bed.playbook import run_playbook
 
-TARGETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'targets', 'htpasswd')
+PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks', 'htpasswd')
 ALICE = 'alice-Pw-3xR7-qLm'
 BOB = 'bob-Pw-9cT4-wZe'
 BOB_NEW = 'bob-New-5gH1-yUo'
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not shutil.which('htpasswd'), reason='needs apac
 def run(workdir, check=False, diff=False, **extra):
     extra.setdefault('alice_password', ALICE)
     extra.setdefault('bob_password', BOB)
-    return run_playbook(os.path.join(TARGETS, 'main.yml'), extra_vars=dict(workdir=str(workdir), **extra),
+    return run_playbook(os.path.join(PLAYBOOKS, 'main.yml'), extra_vars=dict(workdir=str(workdir), **extra),
                         check=check, diff=diff)
 
 
@@ -91,6 +91,6 @@ def test_bad_inputs_fail_clearly_and_write_nothing(tmp_path):
     broken = tmp_path / 'broken'
     broken.write_text('alice:$2y$05$abcdefghijklmnopqrstuu5Yt2Zm8C5KxW1ZyqG2xv0E9c8hSm1hW\n\nno-colon-here\n')
     before = broken.read_bytes()
-    result = run_playbook(os.path.join(TARGETS, 'bad_inputs.yml'), extra_vars={'workdir': str(tmp_path)})
+    result = run_playbook(os.path.join(PLAYBOOKS, 'bad_inputs.yml'), extra_vars={'workdir': str(tmp_path)})
     assert result.rc == 0, result
     assert sorted(os.listdir(tmp_path)) == ['broken'] and broken.read_bytes() == before

@@ -17,13 +17,13 @@ import pytest
 
 from bed.playbook import run_playbook
 
-TARGETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'targets')
+PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'playbooks')
 CA_PASSPHRASE = 'ca-Pass-4Qz9-wVx'
 REGISTRY_PASSWORD = 'reg-Pw-8Hn2-kTq'
 
 
 def playbook(target, name):
-    return os.path.join(TARGETS, target, name)
+    return os.path.join(PLAYBOOKS, target, name)
 
 
 def openssl(*args):

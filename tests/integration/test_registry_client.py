@@ -23,8 +23,8 @@ from _bad_inputs import DIR, Case
 from _secrets import assert_no_leak, basic_auth, marker, pem_body_lines
 from _throwaway_dockerd import TEST_ADDRESS, Engine, make_registry_files
 
-PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'registry_client', 'run.yml')
-BAD_PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'registry_client', 'bad_inputs.yml')
+PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'registry_client', 'run.yml')
+BAD_PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'registry_client', 'bad_inputs.yml')
 USER, PASSWORD = 'alice', 'Vq8-registry-Pw-3xZ'
 HOSTS = '127.0.0.1 localhost\n# keep me\n::1 localhost ip6-localhost\n'
 
