@@ -118,7 +118,11 @@ def read_file(path, option='path', max_bytes=MAX_BYTES):
 
 def read_text(path, option='path', max_bytes=MAX_BYTES):
     """The file as text (UTF-8), or None when missing; not UTF-8 is a BerthError naming the file."""
-    data = read_file(path, option, max_bytes)
+    return decode_text(read_file(path, option, max_bytes), path, option)
+
+
+def decode_text(data, path, option='path'):
+    """Bytes read from path as UTF-8 text (None stays None); not UTF-8 is a BerthError naming the file."""
     if data is None:
         return None
     try:
@@ -260,7 +264,12 @@ class FileWriter(object):
 
     def _stage(self, args, data):
         path = args['path']
-        first_mode = args['mode'] if isinstance(args['mode'], int) else 0o600
+        if isinstance(args['mode'], int):
+            first_mode = args['mode']
+        elif args['mode'] is None and os.path.isfile(path):
+            first_mode = stat.S_IMODE(os.stat(path).st_mode)  # no mode asked for: the file keeps its own
+        else:
+            first_mode = 0o600
         fd, stage = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.berth',
                                      dir=os.path.dirname(os.path.abspath(path)))
         try:

@@ -135,3 +135,11 @@ def test_backup_keeps_a_private_copy_of_the_replaced_file(writer, tmp_path, monk
         assert f.read() == b'old key'
     assert seen and all(m & 0o077 == 0 for m in seen) and mode_of(backup) == 0o600
     assert writer.write(writer.attrs(str(tmp_path / 'new'), 0o644), b'x', backup=True) is None
+
+
+def test_without_a_mode_an_existing_file_keeps_its_own(writer, tmp_path):
+    path = tmp_path / 'daemon.json'
+    path.write_bytes(b'{}')
+    path.chmod(0o640)
+    writer.write(writer.attrs(str(path)), b'{"debug": true}')
+    assert path.read_bytes() == b'{"debug": true}' and mode_of(str(path)) == 0o640
