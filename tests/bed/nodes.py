@@ -1,4 +1,4 @@
-"""A throw-away fleet of Docker hosts: one container per node, each with its own dockerd and sshd."""
+"""A throw-away fleet of hosts: one container per node (a flavour, see flavours.py), each with its own sshd and runtime."""
 
 from __future__ import annotations
 
@@ -438,8 +438,8 @@ class Bed:
     def _raise_limits(self):
         per_node = sum(8 if flavours.flavour(s.flavour).init == 'systemd' else 4 for s in self.specs)
         self._raise_sysctl(INOTIFY, inotify_in_use() + per_node + 32)
-        for path, value in bridge_limits(len(self.specs)).items():
-            self._raise_sysctl(path, value)
+        # Measured for 100 nodes (SCALE.md): PIDs (~22 tasks/node), memory (~40 MiB/node) and the
+        # host's neighbour table (one entry per node, GC from 512) are far from their limits.
 
     def _raise_sysctl(self, path, need):
         current = int(open(path).read().split()[0])
@@ -494,7 +494,10 @@ class Bed:
 
     @classmethod
     def from_state(cls, state):
-        specs = [NodeSpec(d['name'], d['flavour'], tuple(d['groups']), d['index']) for d in state['nodes']]
+        if 'nodes' in state:
+            specs = [NodeSpec(d['name'], d['flavour'], tuple(d['groups']), d['index']) for d in state['nodes']]
+        else:  # a bed brought up before flavours existed: every node was a docker node
+            specs = plan(state['clients'], int(state['registry_node']), 'docker')
         bed = cls(nodes=specs, run_id=state['run_id'], subnet=state['subnet'], owner=state['owner'],
                   light=state.get('light', False))
         bed.images = state.get('images') or {}
@@ -554,16 +557,6 @@ def node_groups(spec):
 # Scale beds: each client still runs its own dockerd and sshd, but dockerd sets up no bridge,
 # NAT or proxies (nothing runs containers on a client) and logs only errors.
 LIGHT_DOCKERD_OPTS = '--iptables=false --ip-masq=false --bridge=none --userland-proxy=false --log-level=error'
-NEIGH = '/proc/sys/net/ipv4/neigh/default/gc_thresh%d'
-
-
-def bridge_limits(n_nodes):
-    """Neighbour-table thresholds for one bridge with n_nodes addresses (defaults 128/512/1024)."""
-    if n_nodes < 100:
-        return {}
-    return {NEIGH % 1: 4 * n_nodes, NEIGH % 2: 8 * n_nodes, NEIGH % 3: 16 * n_nodes}
-
-
 STATE_PATH = os.path.join(BED_DIR, 'current.json')
 
 

@@ -110,6 +110,23 @@ def node_memory(node):
             'usage': int(open(os.path.join(cgroup, 'memory.usage_in_bytes')).read()), 'tasks': tasks}
 
 
+def nodes_cpu(bed):
+    """CPU seconds the bed's node containers have used so far (cgroup v1 cpuacct), or 0 without it."""
+    total = 0
+    for node in bed.nodes:
+        cid = docker('inspect', '-f', '{{.Id}}', node.container, check=False).stdout.strip()
+        paths = glob.glob('/sys/fs/cgroup/cpuacct/**/%s/cpuacct.usage' % cid, recursive=True) if cid else []
+        if paths:
+            with open(paths[0]) as f:
+                total += int(f.read()) / 1e9
+    return total
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def mem_available():
     with open('/proc/meminfo') as f:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith('MemAvailable:'))
@@ -151,12 +168,15 @@ def small_bed(args, pid):
 
 
 def ping(bed, forks=None):
+    """`ansible all -m ping` twice; wall time, controller CPU (ansible + ssh) and the nodes' CPU."""
     options = ['-o'] + (['--forks', str(forks)] if forks else [])
     for label in ('ansible all -m ping, first (new SSH masters)', 'ansible all -m ping, warm'):
+        ctl, nodes = children_cpu(), nodes_cpu(bed)
         seconds, proc = timed(bed.ansible, 'all', 'ping', options=options, timeout=1800)
         if proc.returncode != 0:
             sys.exit('ping failed:\n' + proc.stdout[-3000:] + proc.stderr[-3000:])
-        report(label, seconds)
+        print('%-52s %7.2f s   (CPU: controller %.1f s, nodes %.1f s)'
+              % (label, seconds, children_cpu() - ctl, nodes_cpu(bed) - nodes), flush=True)
 
 
 def flavour_images(args, pid):
@@ -197,8 +217,14 @@ def scale(args, pid):
         bed.prepare()
         avail, inotify = mem_available(), inotify_in_use()
         try:
-            report('bed up, %d clients' % n, timed(bed.up)[0])
+            ctl = children_cpu()
+            seconds = timed(bed.up)[0]
+            print('%-52s %7.2f s   (CPU: nodes %.1f s, readiness probes %.1f s)'
+                  % ('bed up, %d clients' % n, seconds, nodes_cpu(bed), children_cpu() - ctl), flush=True)
             time.sleep(3)
+            idle = nodes_cpu(bed)
+            time.sleep(10)
+            print('%-52s %7.2f %% of a core per node' % ('idle CPU (10 s)', (nodes_cpu(bed) - idle) / 10 / n * 100))
             ping(bed)
             used = avail - mem_available()
             mems = [node_memory(node) for node in bed.nodes[:: max(1, n // 5)]]
