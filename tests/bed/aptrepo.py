@@ -89,4 +89,3 @@ def ensure_repo(bed_dir, packages=PACKAGES):
 
 def repo_size(path):
     return sum(e.stat().st_size for e in os.scandir(path) if e.is_file())
-

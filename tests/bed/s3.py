@@ -20,9 +20,8 @@ class S3Error(RuntimeError):
 
 def new_credentials():
     """(access key, secret key) as AWS shapes them: 20 upper-case alphanumerics, 40 characters."""
-    upper = string.ascii_uppercase + string.digits
-    return (''.join(secrets.choice(upper) for _ in range(20)),
-            ''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40)))
+    upper, mixed = string.ascii_uppercase + string.digits, string.ascii_letters + string.digits
+    return ''.join(secrets.choice(upper) for dummy in range(20)), ''.join(secrets.choice(mixed) for dummy in range(40))
 
 
 @dataclass
@@ -43,11 +42,11 @@ class S3:
         proc = subprocess.run(cmd + [self.endpoint.rstrip('/') + '/' + path.lstrip('/')],
                               input=data if data is not None else b'', capture_output=True,
                               timeout=timeout + 5, check=False)
-        body, _, status = proc.stdout.rpartition(b'\n')
+        body, dummy, status = proc.stdout.rpartition(b'\n')
         code = int(status) if status.strip().isdigit() else 0
         if check and not 200 <= code < 300:
-            raise S3Error('S3 %s %s: HTTP %s %s %s' % (method, path, code, body[:500].decode(errors='replace'),
-                                                      proc.stderr.decode(errors='replace').strip()))
+            detail = '%s %s' % (body[:500].decode(errors='replace'), proc.stderr.decode(errors='replace').strip())
+            raise S3Error('S3 %s %s: HTTP %s %s' % (method, path, code, detail))
         return code, body
 
     def create_bucket(self, bucket):

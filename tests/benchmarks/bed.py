@@ -186,8 +186,8 @@ def flavour_images(args, pid):
         print('%-52s %7.0f MiB' % ('%s image size (with parents)' % name, images.image_size(tag) / MIB))
     report('apt repository, warm (cached)', timed(aptrepo.ensure_repo, BED_DIR)[0])
     path = aptrepo.repo_dir(BED_DIR)
-    print('%-52s %7.0f MiB, %d packages' % ('apt repository size', aptrepo.repo_size(path) / MIB,
-                                             len(glob.glob(os.path.join(path, '*.deb')))))
+    debs = len(glob.glob(os.path.join(path, '*.deb')))
+    print('%-52s %7.0f MiB, %d packages' % ('apt repository size', aptrepo.repo_size(path) / MIB, debs))
     if not args.cold:
         return
     report('base image build, cold (mmdebstrap + import)', cold_build(images.build_base_image, 'berth-bed-bench-base:%d' % pid))
