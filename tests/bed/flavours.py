@@ -122,6 +122,9 @@ grep -q 'ulimit -n "$(ulimit -Hn)"' /etc/init.d/docker
 DOCKER_READY = 'docker version --format "{{.Server.Version}}"'
 
 # --- containerd: a Kubernetes-like node, systemd as PID 1, containerd 1.6 and no dockerd ----------
+# /etc/containerd/config.toml stays as Debian ships it (version 2, a CRI cni section, no registry
+# section, config_path unset). `systemctl restart containerd` (or `service containerd restart`)
+# is a real restart: a new MainPID, `ctr version` answers again within a second.
 
 SYSTEMD_TRIM = r"""
 # a node is not a VM: no gettys, timers that would reach for a mirror, or hardware units
@@ -131,12 +134,6 @@ for unit in getty.target console-getty.service apt-daily.timer apt-daily-upgrade
     ln -sf /dev/null /etc/systemd/system/"$unit"
 done
 systemctl enable ssh.service containerd.service >/dev/null 2>&1 || true
-"""
-
-CONTAINERD_CONFIG = """\
-# berth bed: Debian's containerd 1.6 as shipped (`containerd config default` would be the long form);
-# config_path stays unset, as on a fresh host
-version = 2
 """
 
 # --- podman: Podman + Buildah + Skopeo, no daemon -------------------------------------------------
@@ -257,7 +254,7 @@ FLAVOURS = {f.name: f for f in (
     Flavour('docker', 'bare', ('python3-docker', 'python3-bcrypt', 'python3-cryptography', 'python3-apt'),
             services=('docker',), state_dir='/var/lib/docker', ready=DOCKER_READY),
     Flavour('containerd', 'base', ('containerd', 'runc', 'systemd', 'systemd-sysv', 'dbus'),
-            files={'/etc/containerd/config.toml': CONTAINERD_CONFIG}, script=SYSTEMD_TRIM,
+            script=SYSTEMD_TRIM,
             init='systemd', state_dir='/var/lib/containerd', ready='ctr version'),
     Flavour('podman', 'base', ('podman', 'buildah', 'skopeo', 'crun'),
             files={'/etc/containers/storage.conf': PODMAN_STORAGE,
