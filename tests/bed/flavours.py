@@ -183,6 +183,7 @@ log to stderr = false
 log file = /var/log/ceph/$cluster-$name.log
 [osd]
 osd objectstore = memstore
+osd fast shutdown = false
 memstore device bytes = 4294967296
 osd memory target = 268435456
 [client.rgw.store]
@@ -194,6 +195,7 @@ rgw enable usage log = false
 OBJECTSTORE_INIT = r"""#!/bin/sh
 # /etc/init.d/berth-objectstore: one-node Ceph for the bed. First start bootstraps mon `a`, a
 # memstore OSD 0 and the S3 user from /etc/berth/s3.env; every start runs mon, osd and radosgw.
+# Objects live in the OSD's memory and survive a node restart (`stop` lets the OSD save them).
 set -e
 run=/var/lib/ceph/berth
 start() {
@@ -223,10 +225,14 @@ start() {
     fi
     radosgw -n client.rgw.store
 }
+halt() {  # SIGTERM, then wait: the memstore OSD writes its objects to disk as it shuts down
+    pkill -x "$1" || return 0
+    for _ in $(seq 1 100); do pgrep -x "$1" >/dev/null || return 0; sleep 0.1; done
+}
 stop() {
-    pkill -x radosgw || true
-    pkill -x ceph-osd || true
-    pkill -x ceph-mon || true
+    halt radosgw
+    halt ceph-osd
+    halt ceph-mon
 }
 case "$1" in
     start) start ;;

@@ -286,6 +286,10 @@ def test_objectstore_serves_s3(ha_bed):
     # the registry nodes reach it over the bed network (anonymous: refused, but answered)
     rc, out = ha_bed.registry.exec('curl -s -o /dev/null -w "%%{http_code}" %s/%s/dir/blob' % (store.endpoint, bucket))
     assert out.strip() == '403', out
+    # objects survive a restart of the store node (the memstore OSD saves them as it stops)
+    ha_bed.stop_node(ha_bed.objectstore.name)
+    ha_bed.start_node(ha_bed.objectstore.name)
+    assert store.get(bucket, 'dir/blob') == data
 
 
 def test_specs_are_checked_before_anything_starts():
