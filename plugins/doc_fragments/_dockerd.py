@@ -9,11 +9,11 @@ from __future__ import annotations
 class ModuleDocFragment(object):
 
     # How the client-side modules find the local dockerd
-    # (argument spec: module_utils/_docker_engine.py dockerd_argument_spec()).
+    # (argument spec: module_utils/_dockerd.py dockerd_argument_spec()).
     DOCUMENTATION = r'''
 options:
   docker_host:
-    description: Engine API address, C(unix://) socket or plain C(tcp://host:port), used to confirm and check changes.
+    description: Engine API address, C(unix://) socket or plain C(tcp://host:port) (no C(ssh://), no TLS), used to confirm and check changes.
     type: str
     default: unix:///var/run/docker.sock
   pid_file:

@@ -9,7 +9,7 @@ from __future__ import annotations
 class ModuleDocFragment(object):
 
     # Key and file options shared by tls_ca and tls_cert
-    # (argument spec: module_utils/_pki.py tls_key_argument_spec()).
+    # (argument spec: module_utils/_pki/options.py tls_key_argument_spec()).
     DOCUMENTATION = r'''
 options:
   privatekey_path:
@@ -23,6 +23,8 @@ options:
     description:
       - Passphrase that encrypts the private key (best available PKCS#8 encryption).
       - An existing unencrypted key of the right type is kept and re-written encrypted.
+      - An existing encrypted key that this passphrase does not open (or with no passphrase given) is an
+        error naming the file; it is never replaced.
     type: str
   key_type:
     description:
@@ -32,9 +34,11 @@ options:
     default: ecdsa-p256
   mode:
     description:
-      - Mode of the certificate file (and full-chain file), as an octal string such as C('0644').
+      - Mode of the certificate file (and full-chain file), as an octal string such as C('0644') (0000 to 7777)
+        or a symbolic mode such as C(u=rw,go=r).
       - The private key is always C(0600).
       - A differing mode on an existing file is corrected and reported as a change.
+      - A symlink is followed; its target gets the content and the attributes, the link stays.
     type: raw
     default: '0644'
   owner:

@@ -2,7 +2,14 @@
 # Copyright (c) berth.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The registry CA in dockerd's certs.d (<certs_dir>/<host:port>/ca.crt), stdlib only."""
+"""CA certificates for a registry in a ``certs.d`` directory, stdlib only.
+
+dockerd reads ``<certs_dir>/<host:port>/*.crt`` on every pull; containers/image (Podman, Buildah,
+Skopeo, CRI-O) reads the same layout under /etc/containers/certs.d, and containerd's hosts.toml can
+name the same file. Every certificate in a ``.crt`` file is trusted, so one file holding a list of
+CA certificates (old + next during a rollover) is trusted as a whole.
+Private to the collection (leading underscore): free to refactor.
+"""
 
 from __future__ import annotations
 
@@ -12,62 +19,96 @@ import hashlib
 import os
 import re
 
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
+from ansible_collections.berth.registry.plugins.module_utils._names import endpoint_text
+
 DEFAULT_CERTS_DIR = '/etc/docker/certs.d'
+CA_FILE = 'ca.crt'
 
-_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----')
-
-
-class CertsDirError(Exception):
-    pass
+_BEGIN = re.compile(r'-----BEGIN ([^-\r\n]*)-----')
+_BLOCK = re.compile(r'-----BEGIN ([^-\r\n]*)-----(.*?)-----END \1-----', re.S)
 
 
-def split_registry(registry):
-    """'host[:port]' as users type it -> (host, port or None). IPv6 as [addr]:port."""
-    value = registry.strip()
-    if not value or '://' in value or '/' in value or any(c.isspace() for c in value):
-        raise CertsDirError('registry %r must be host or host:port as typed in docker pull (no scheme, no path)'
-                            % registry)
-    m = re.match(r'^(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?$', value)
-    if not m or (m.group(2) is not None and not 0 < int(m.group(2)) < 65536):
-        raise CertsDirError('registry %r must be host or host:port' % registry)
-    return m.group(1), (int(m.group(2)) if m.group(2) else None)
+class CertsDirError(BerthError):
+    """CA content that is not (only) certificates, or a certs.d path that cannot be used."""
 
 
-def cert_dir_names(registry):
-    """certs.d directory names dockerd looks up for this registry.
+def foreign_blocks(text):
+    """The PEM blocks (and dangling BEGIN lines onwards) of text that are not certificates.
 
-    dockerd uses the name as typed; for port 443 both 'host' and 'host:443' are typed by users.
+    A module hides them (no_log) before refusing them, so a private key pasted into a CA option
+    never shows in its output.
     """
-    host, port = split_registry(registry)
-    if port is None or port == 443:
-        return ['%s:443' % host, host]
-    return ['%s:%d' % (host, port)]
+    if not isinstance(text, str):
+        return []
+    found = [m.group(0) for m in _BLOCK.finditer(text) if m.group(1) != 'CERTIFICATE']
+    for begin in _BEGIN.finditer(text):
+        if begin.group(1) != 'CERTIFICATE' and not any(begin.group(0) in block for block in found):
+            found.append(text[begin.start():])
+    return found
 
 
-def normalize_pem(text):
-    """Validate PEM certificate text; return it with exactly one trailing newline."""
-    if not isinstance(text, str) or not text.strip().startswith('-----BEGIN CERTIFICATE-----'):
-        raise CertsDirError('ca_content must be PEM certificate text beginning with -----BEGIN CERTIFICATE-----')
-    blocks = _PEM_CERT.findall(text)
-    if not blocks:
-        raise CertsDirError('ca_content has no complete -----BEGIN/END CERTIFICATE----- block')
-    for body in blocks:
+def certificates(text, option='ca_content'):
+    """The certificates of PEM text (one or a bundle), each re-encoded canonically (64-column base64).
+
+    Only CERTIFICATE blocks may be there: any other block (a private key, a CSR) is refused
+    without showing it; text outside the blocks (openssl's ``subject=`` lines) is dropped.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise CertsDirError('%s must be PEM text with one or more -----BEGIN CERTIFICATE----- blocks' % option)
+    labels = [m.group(1) for m in _BEGIN.finditer(text)]
+    for index, label in enumerate(labels):
+        if label != 'CERTIFICATE':
+            raise CertsDirError('%s: PEM block %d is a %s, not a CERTIFICATE: give only the CA certificate(s), '
+                                'never a key (the value is not shown)' % (option, index + 1, label or 'unnamed block'))
+    blocks = [m.group(2) for m in _BLOCK.finditer(text)]
+    if not blocks or len(blocks) != len(labels):
+        raise CertsDirError('%s: needs complete -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks'
+                            % option)
+    pems = []
+    for index, body in enumerate(blocks):
         try:
-            base64.b64decode(''.join(body.split()), validate=True)
-        except (binascii.Error, ValueError) as e:
-            raise CertsDirError('ca_content holds a certificate block that is not valid base64: %s' % e)
-    return text.strip() + '\n'
+            der = base64.b64decode(''.join(body.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise CertsDirError('%s: certificate %d is not valid base64' % (option, index + 1))
+        if len(der) < 2 or der[0] != 0x30:
+            raise CertsDirError('%s: certificate %d is not a DER certificate' % (option, index + 1))
+        pems.append(pem_of(der))
+    return pems
 
 
-def fingerprint(pem):
-    """SHA-256 fingerprint (openssl style) of the first certificate's DER, or None."""
-    blocks = _PEM_CERT.findall(pem or '')
-    if not blocks:
-        return None
-    der = base64.b64decode(''.join(blocks[0].split()))
+def pem_of(der):
+    b64 = base64.b64encode(der).decode('ascii')
+    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    return '-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n' % '\n'.join(lines)
+
+
+def fingerprint(der):
+    """SHA-256 fingerprint, openssl style (AA:BB:...)."""
     digest = hashlib.sha256(der).hexdigest().upper()
     return ':'.join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
-def ca_paths(certs_dir, registry):
-    return [os.path.join(certs_dir, name, 'ca.crt') for name in cert_dir_names(registry)]
+def fingerprints(data):
+    """'sha256 AA:..' of every certificate in bytes of a .crt file (what a diff shows), or None for no file."""
+    if data is None:
+        return None
+    found = []
+    for match in _BLOCK.finditer(data.decode('utf-8', 'replace')):
+        try:
+            found.append('sha256 %s' % fingerprint(base64.b64decode(''.join(match.group(2).split()))))
+        except (binascii.Error, ValueError):
+            found.append('(not a certificate)')
+    return ', '.join(found) or '(no certificate)'
+
+
+def dir_names(host, port):
+    """certs.d directory names for a registry: 'host:port' (IPv6 in brackets); for port 443 also 'host',
+    since users type both forms and dockerd uses the name as typed."""
+    if port is None or port == 443:
+        return [endpoint_text(host, 443), endpoint_text(host)]
+    return [endpoint_text(host, port)]
+
+
+def ca_paths(certs_dir, host, port):
+    return [os.path.join(certs_dir, name, CA_FILE) for name in dir_names(host, port)]

@@ -4,6 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Optional imports of cryptography and bcrypt with minimum-version checks.
 
+``require_cryptography()`` / ``require_bcrypt()`` raise MissingLibrary (a BerthError) inside the
+module's guard; they never exit themselves.
+
 Private to the collection (leading underscore): free to refactor.
 """
 
@@ -12,6 +15,8 @@ from __future__ import annotations
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 
 MIN_CRYPTOGRAPHY = (38, 0)
 MIN_BCRYPT = (3, 2, 2)
@@ -43,18 +48,21 @@ def _version_tuple(text):
     return tuple(parts)
 
 
-def _require(module, name, version, minimum, import_error):
+class MissingLibrary(BerthError):
+    """A Python library the module needs is missing or too old on the host it runs on."""
+
+
+def _require(name, version, minimum, import_error):
     wanted = '%s >= %s' % (name, '.'.join(str(v) for v in minimum))
     if version is None:
-        module.fail_json(msg=missing_required_lib(wanted), exception=import_error)
+        raise MissingLibrary(missing_required_lib(wanted), exception=import_error)
     if _version_tuple(version) < minimum:
-        module.fail_json(msg='%s is required on the host the module runs on; found %s %s'
-                         % (wanted, name, version))
+        raise MissingLibrary('%s is required on the host the module runs on; found %s %s' % (wanted, name, version))
 
 
-def require_cryptography(module):
-    _require(module, 'cryptography', CRYPTOGRAPHY_VERSION, MIN_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)
+def require_cryptography():
+    _require('cryptography', CRYPTOGRAPHY_VERSION, MIN_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR)
 
 
-def require_bcrypt(module):
-    _require(module, 'bcrypt', BCRYPT_VERSION, MIN_BCRYPT, BCRYPT_IMPORT_ERROR)
+def require_bcrypt():
+    _require('bcrypt', BCRYPT_VERSION, MIN_BCRYPT, BCRYPT_IMPORT_ERROR)

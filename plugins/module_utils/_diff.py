@@ -67,6 +67,10 @@ class Differences(object):
         """The ``differences`` result: [{field, before, after}] (secrets already masked)."""
         return [{'field': i['field'], 'before': i['before'], 'after': i['after']} for i in self._items]
 
+    def describe(self):
+        """The differences in one line for a message: 'field: before -> after; ...' (secrets already masked)."""
+        return '; '.join('%s: %s -> %s' % (i['field'], _shown(i['before']), _shown(i['after'])) for i in self._items)
+
     def diff(self, header=None):
         """Diff mode output: one before/after mapping of the fields, plus one line diff per text field."""
         fields = [i for i in self._items if not i['text']]
@@ -91,6 +95,10 @@ class Differences(object):
         if diff_mode and self.changed:
             result['diff'] = self.diff(header)
         return result
+
+
+def _shown(value):
+    return '(none)' if value is None else value
 
 
 def _lines(value):

@@ -2,33 +2,28 @@
 # Copyright (c) berth.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Talk to the Docker engine API and find the dockerd process, with python3's stdlib only.
+"""The Docker engine API client, with python3's stdlib only.
 
-Client hosts need no Docker SDK: the engine API is plain HTTP over its unix socket.
+Client hosts need no Docker SDK: the engine API is plain HTTP over its unix socket (or plain
+tcp://). Finding and signalling the dockerd process is _dockerd.py's concern.
+Private to the collection (leading underscore): free to refactor.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
+import re
 import socket
-import time
+
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 
 DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock'
-DEFAULT_PID_FILE = '/var/run/docker.pid'
+_TCP = re.compile(r'^tcp://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})/?$')
 
 
-def dockerd_argument_spec():
-    """Options that find the local dockerd (documented in doc_fragments/_dockerd.py)."""
-    return dict(
-        docker_host=dict(type='str', default=DEFAULT_DOCKER_HOST),
-        pid_file=dict(type='path', default=DEFAULT_PID_FILE),
-    )
-
-
-class EngineError(Exception):
-    pass
+class EngineError(BerthError):
+    """The engine cannot be reached, or answered with an error."""
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -57,17 +52,18 @@ def socket_path(docker_host):
 class EngineClient(object):
     """Minimal engine API client: unix:// sockets, or plain tcp:// (no TLS)."""
 
-    def __init__(self, docker_host=DEFAULT_DOCKER_HOST, timeout=30):
+    def __init__(self, docker_host=DEFAULT_DOCKER_HOST, timeout=30, option='docker_host'):
         self.docker_host = docker_host
         self.timeout = timeout
-        if docker_host.startswith('unix://'):
+        tcp = _TCP.match(docker_host) if isinstance(docker_host, str) else None
+        if isinstance(docker_host, str) and docker_host.startswith('unix:///') and '\x00' not in docker_host:
             self._connect = lambda: _UnixHTTPConnection(socket_path(docker_host), timeout)
-        elif docker_host.startswith('tcp://'):
+        elif tcp and 0 < int(tcp.group(2)) < 65536:
             hostport = docker_host[len('tcp://'):].rstrip('/')
             self._connect = lambda: http.client.HTTPConnection(hostport, timeout=timeout)
         else:
-            raise EngineError('docker_host %r is not supported: use unix:///path/to/docker.sock or tcp://host:port'
-                              % docker_host)
+            raise EngineError('%s: %r is not supported: use unix:///path/to/docker.sock or tcp://host:port (plain '
+                              'HTTP; this stdlib client speaks neither ssh:// nor TLS)' % (option, docker_host))
 
     def request(self, method, path, body=None):
         """Return (status, decoded JSON or text). Raises EngineError when the engine cannot be reached."""
@@ -101,23 +97,12 @@ class EngineClient(object):
     def info(self):
         return self.get_json('/info')
 
-    def version(self):
-        return self.get_json('/version')
-
     def answers(self):
         try:
             status, dummy = self.request('GET', '/_ping')
         except EngineError:
             return False
         return status == 200
-
-    def wait_until_answers(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.answers():
-                return True
-            time.sleep(0.2)
-        return False
 
     def auth(self, serveraddress, username='', password=''):
         """POST /auth: the engine logs in to the registry itself (its own TLS trust).
@@ -135,108 +120,3 @@ def error_message(payload):
     if isinstance(payload, dict):
         return str(payload.get('message', payload))
     return str(payload)
-
-
-def _is_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def read_cmdline(pid):
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            raw = f.read()
-    except OSError:
-        return None
-    return [a.decode('utf-8', 'replace') for a in raw.split(b'\0') if a]
-
-
-def _is_dockerd(argv):
-    return bool(argv) and os.path.basename(argv[0]) == 'dockerd'
-
-
-def _hosts_of(argv):
-    hosts = []
-    for i, arg in enumerate(argv):
-        if arg in ('-H', '--host') and i + 1 < len(argv):
-            hosts.append(argv[i + 1])
-        elif arg.startswith('--host='):
-            hosts.append(arg[len('--host='):])
-        elif arg.startswith('-H') and len(arg) > 2:
-            hosts.append(arg[2:].lstrip('='))
-    return hosts
-
-
-def find_daemon_pid(pid_file=DEFAULT_PID_FILE, docker_host=DEFAULT_DOCKER_HOST):
-    """PID of the dockerd serving docker_host: from pid_file, else by scanning /proc. None if not running."""
-    try:
-        with open(pid_file) as f:
-            pid = int(f.read().strip())
-        if _is_alive(pid) and _is_dockerd(read_cmdline(pid)):
-            return pid
-    except (OSError, ValueError):
-        pass
-    path = socket_path(docker_host)
-    default = docker_host == DEFAULT_DOCKER_HOST
-    own_pid_ns = _pid_namespace('self')
-    for entry in os.listdir('/proc'):
-        # dockerds of containers (e.g. docker-in-docker nodes) live in other pid namespaces
-        if not entry.isdigit() or _pid_namespace(entry) != own_pid_ns:
-            continue
-        argv = read_cmdline(int(entry))
-        if not _is_dockerd(argv):
-            continue
-        hosts = _hosts_of(argv)
-        if docker_host in hosts or (path and path in hosts):
-            return int(entry)
-        if default and (not hosts or any(h.startswith('fd://') for h in hosts)):
-            return int(entry)
-    return None
-
-
-def _pid_namespace(pid):
-    try:
-        return os.readlink('/proc/%s/ns/pid' % pid)
-    except OSError:
-        return None
-
-
-def systemd_docker_unit(run_command, systemctl):
-    """State of docker.service when systemd runs this host, else None.
-
-    Returns dict(main_pid, active, exec_start argv list).
-    """
-    if not systemctl or not os.path.isdir('/run/systemd/system'):
-        return None
-    rc, out, dummy = run_command([systemctl, 'show', 'docker', '-p', 'LoadState', '-p', 'ActiveState',
-                                  '-p', 'MainPID', '-p', 'ExecStart'])
-    if rc != 0:
-        return None
-    props = {}
-    for line in out.splitlines():
-        key, sep, value = line.partition('=')
-        if sep:
-            props[key] = value
-    if props.get('LoadState') != 'loaded':
-        return None
-    return {
-        'main_pid': int(props.get('MainPID') or 0),
-        'active': props.get('ActiveState') == 'active',
-        'exec_start': parse_exec_start(props.get('ExecStart', '')),
-    }
-
-
-def parse_exec_start(value):
-    """argv of `systemctl show -p ExecStart` output: '{ path=... ; argv[]=/usr/bin/dockerd -H fd:// ; ... }'."""
-    marker = 'argv[]='
-    start = value.find(marker)
-    if start < 0:
-        return []
-    rest = value[start + len(marker):]
-    end = rest.find(' ;')
-    return rest[:end if end >= 0 else len(rest)].split()

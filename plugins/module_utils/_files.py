@@ -23,8 +23,10 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import shutil
 import stat
 import tempfile
+import time
 
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 
@@ -116,7 +118,11 @@ def read_file(path, option='path', max_bytes=MAX_BYTES):
 
 def read_text(path, option='path', max_bytes=MAX_BYTES):
     """The file as text (UTF-8), or None when missing; not UTF-8 is a BerthError naming the file."""
-    data = read_file(path, option, max_bytes)
+    return decode_text(read_file(path, option, max_bytes), path, option)
+
+
+def decode_text(data, path, option='path'):
+    """Bytes read from path as UTF-8 text (None stays None); not UTF-8 is a BerthError naming the file."""
     if data is None:
         return None
     try:
@@ -258,7 +264,12 @@ class FileWriter(object):
 
     def _stage(self, args, data):
         path = args['path']
-        first_mode = args['mode'] if isinstance(args['mode'], int) else 0o600
+        if isinstance(args['mode'], int):
+            first_mode = args['mode']
+        elif args['mode'] is None and os.path.isfile(path):
+            first_mode = stat.S_IMODE(os.stat(path).st_mode)  # no mode asked for: the file keeps its own
+        else:
+            first_mode = 0o600
         fd, stage = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.berth',
                                      dir=os.path.dirname(os.path.abspath(path)))
         try:
@@ -276,11 +287,19 @@ class FileWriter(object):
         return stage
 
     def _backup(self, path):
+        """A timestamped copy next to the file (``backup_local``'s naming), never readable by others while
+        it is written (umask 077 until the original's mode is copied). Returns its path, None when no file."""
         if not os.path.exists(path):
             return None
-        if self.module is not None:
-            return self.module.backup_local(path)
-        raise BerthError('backup=true needs a module run')
+        umask = os.umask(0o077)
+        try:
+            if self.module is not None:
+                return self.module.backup_local(path)
+            backup = '%s.%d.%s~' % (path, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S'))
+            shutil.copy2(path, backup)
+            return backup
+        finally:
+            os.umask(umask)
 
     def _move(self, stage, args):
         path = args['path']

@@ -2,36 +2,31 @@
 # Copyright (c) berth.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One ``address hostname`` line in a hosts file, other lines untouched."""
+"""One ``address hostname`` line in a hosts file; every other line kept byte for byte.
+
+Pure text functions; reading and writing (in place for a bind-mounted /etc/hosts) go through
+_files.py.
+Private to the collection (leading underscore): free to refactor.
+"""
 
 from __future__ import annotations
 
-import errno
 import ipaddress
-import os
 import re
-import stat
 
-from ansible_collections.berth.registry.plugins.module_utils._atomic_file import write_atomic
-
-_HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
-
-
-class HostsFileError(Exception):
-    pass
+from ansible_collections.berth.registry.plugins.module_utils._names import dns_name, ip_address
 
 
 def validate_entry(hostname, address):
-    if not hostname or not _HOSTNAME.match(hostname):
-        raise HostsFileError('hosts_entry.hostname %r is not a valid host name' % hostname)
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        raise HostsFileError('hosts_entry.address %r is not an IPv4 or IPv6 address' % address)
+    """(hostname, address) normalized: a DNS name (lower case) and a plain IP address (no zone).
+
+    Raises BerthError naming ``hosts_entry.hostname`` / ``hosts_entry.address``.
+    """
+    return dns_name(hostname, 'hosts_entry.hostname'), ip_address(address, 'hosts_entry.address')
 
 
 def _split(line):
-    """(address, names, comment) of a hosts line; address None for blank/comment lines."""
+    """(address, names, comment) of a hosts line without its line ending; address None for blank/comment lines."""
     body, sep, comment = line.partition('#')
     fields = body.split()
     if not fields:
@@ -39,79 +34,62 @@ def _split(line):
     return fields[0], fields[1:], sep + comment
 
 
+def _same_address(a, b):
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
+def _eol(text):
+    match = re.search(r'\r?\n', text)
+    return match.group(0) if match else '\n'
+
+
 def find_lines(text, hostname):
-    return [line for line in text.splitlines() if hostname in _split(line)[1]]
+    """The lines (without endings) that name hostname; host names compare case-insensitively."""
+    name = hostname.lower()
+    return [line for line in text.splitlines() if name in [n.lower() for n in _split(line)[1]]]
 
 
 def plan_hosts(text, hostname, address):
     """New hosts text with exactly one line mapping hostname -> address.
 
-    The first line naming hostname is kept if it has the address, else rewritten in place
-    (another name on it keeps its old address on a line of its own); later lines lose the
-    name (and vanish when no name is left). Without any, ``address hostname`` is appended.
-    Returns (new_text, line_before or None, line_after).
+    The first line naming hostname (in any letter case) is kept if it has the address, else
+    rewritten in place (another name on it keeps its old address on a line of its own); later lines
+    lose the name (and vanish when no name is left). Without any, ``address hostname`` is appended.
+    Lines that need no change keep their bytes, line endings (CRLF stays CRLF) and a missing final
+    newline. Returns (new_text, first line naming hostname or None, the line after).
     """
+    name = hostname.lower()
+    eol = _eol(text)
     wanted = '%s %s' % (address, hostname)
     out = []
     before = None
     placed = None
-    for line in text.splitlines():
-        addr, names, comment = _split(line)
-        if hostname not in names:
-            out.append(line)
+    for raw in re.findall(r'[^\n]*\n|[^\n]+$', text):
+        body = raw.rstrip('\r\n')
+        ending = raw[len(body):] or eol
+        addr, names, comment = _split(body)
+        if name not in [n.lower() for n in names]:
+            out.append(raw)
             continue
         if before is None:
-            before = line.strip()
-        if placed is None and addr == address:
-            placed = line
-            out.append(line)
+            before = body.strip()
+        if placed is None and _same_address(addr, address):
+            placed = body
+            out.append(raw)
             continue
-        others = [n for n in names if n != hostname]
+        others = [n for n in names if n.lower() != name]
+        rest = ' '.join([addr] + others) + (' ' + comment if comment else '') + ending if others else None
         if placed is None:
             placed = wanted
-            if others:
-                out.append(' '.join([addr] + others) + (' ' + comment if comment else ''))
-            out.append(wanted)
-        elif others:
-            out.append(' '.join([addr] + others) + (' ' + comment if comment else ''))
+            out.extend(([rest] if rest else []) + [wanted + ending])
+        elif rest:
+            out.append(rest)
     if placed is None:
         placed = wanted
-        out.append(wanted)
-    new = '\n'.join(out) + '\n'
-    return new, before, placed.strip()
-
-
-def _is_mount_point(path):
-    real = os.path.realpath(path)
-    try:
-        with open('/proc/self/mountinfo') as f:
-            return any(line.split()[4] == real for line in f if len(line.split()) > 4)
-    except OSError:
-        return False
-
-
-def write_hosts(path, data):
-    """Write the hosts file, keeping its mode (0644 when new).
-
-    In a container /etc/hosts is a bind mount: renaming a temp file over it fails with
-    EBUSY, and replacing the inode would detach it from the runtime's copy anyway. Such a
-    file is rewritten in place (truncate + write + fsync); any other file atomically.
-    """
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    if not _is_mount_point(path):
-        try:
-            write_atomic(path, data, mode)
-            return 'atomic'
-        except OSError as e:
-            if e.errno != errno.EBUSY:
-                raise
-    with open(path, 'r+b') as f:
-        f.seek(0)
-        f.write(data)
-        f.truncate()
-        f.flush()
-        os.fsync(f.fileno())
-    return 'in-place'
+        if out and not out[-1].endswith('\n'):
+            out[-1] += eol
+        out.append(wanted + eol)
+    return ''.join(out), before, placed.strip()

@@ -105,3 +105,32 @@ def endpoint_text(name, port=None):
     """host[:port] with IPv6 in brackets, the form dockerd and containerd use for directory names."""
     shown = '[%s]' % name if ':' in name else name
     return shown if port is None else '%s:%d' % (shown, port)
+
+
+_USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s]*)@')
+
+
+def redact_userinfo(text):
+    """text with the user:password part of every URL in it replaced by ``***`` (for messages and diffs)."""
+    return _USERINFO.sub(r'\1***@', text) if isinstance(text, str) else text
+
+
+def userinfo_secrets(value):
+    """The passwords (and user:password strings) of URLs anywhere in value (str, list, dict), for no_log.
+
+    A module adds them to ``module.no_log_values`` so they are masked wherever they would show,
+    the invocation at -vvv included.
+    """
+    found = []
+    if isinstance(value, dict):
+        for item in value.values():
+            found.extend(userinfo_secrets(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(userinfo_secrets(item))
+    elif isinstance(value, str):
+        for match in _USERINFO.finditer(value):
+            userinfo = match.group(2)
+            user, sep, password = userinfo.partition(':')
+            found.extend([userinfo] + ([password] if sep and password else []))
+    return [s for s in found if s]

@@ -2,208 +2,148 @@
 # Copyright (c) berth.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The client-side trust rollout for one registry (module registry_client), in one pass.
+"""The driver of the registry_client module: the client side of a registry for one host, in one pass.
 
-Plan every part read-only into one Differences object (it decides `changed` and the
-diff), then, outside check mode, act part by part: CA files, daemon.json (+ one reload),
-hosts line, login; finally the optional check through the engine.
+For each unit configured on this host (host-level parts, then each runtime: _client/), plan its
+part into the one difference tracker; then, outside check mode, apply each part; then check.
+Stdlib only on the target.
+Private to the collection (leading underscore): free to refactor.
 """
 
 from __future__ import annotations
 
-import os
-
-from ansible_collections.berth.registry.plugins.module_utils._atomic_file import read_bytes, write_atomic
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import (
-    CertsDirError, ca_paths, fingerprint, normalize_pem, split_registry,
+    DEFAULT_CERTS_DIR, certificates, foreign_blocks,
 )
-from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DaemonConfigManager
-from ansible_collections.berth.registry.plugins.module_utils._docker_auth import (
-    check_no_helper, format_config as format_auth_config, has_auth, parse_config as parse_auth_config,
-    stored_username, with_auth,
+from ansible_collections.berth.registry.plugins.module_utils._client.base import Desired, Registry
+from ansible_collections.berth.registry.plugins.module_utils._client.docker import DockerRuntime
+from ansible_collections.berth.registry.plugins.module_utils._client.hosts import DEFAULT_HOSTS_PATH, HostsEntry
+from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DaemonConfigChange
+from ansible_collections.berth.registry.plugins.module_utils._daemon_json import (
+    DEFAULT_PATH, DaemonJson, validate_mirror,
 )
-from ansible_collections.berth.registry.plugins.module_utils._hosts_file import (
-    find_lines, plan_hosts, validate_entry, write_hosts,
-)
+from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
+from ansible_collections.berth.registry.plugins.module_utils._docker_auth import DEFAULT_CONFIG_PATH, validate_login
+from ansible_collections.berth.registry.plugins.module_utils._docker_engine import EngineClient
+from ansible_collections.berth.registry.plugins.module_utils._dockerd import Dockerd, dockerd_argument_spec
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
+from ansible_collections.berth.registry.plugins.module_utils._files import FileWriter
+from ansible_collections.berth.registry.plugins.module_utils._hosts_file import validate_entry
+from ansible_collections.berth.registry.plugins.module_utils._names import userinfo_secrets
 
-# Engine answers that prove the registry was reached over a trusted connection
-# although no (valid) credentials were given.
-_REACHABLE_WITHOUT_LOGIN = ('no basic auth credentials', 'unauthorized', '401')
-
-
-class RegistryClientError(Exception):
-    pass
-
-
-class Differences(object):
-    """What differs per part; decides `changed` and builds the diff (metadata only)."""
-
-    def __init__(self):
-        self.parts = []
-
-    def add(self, part, header, before, after):
-        self.parts.append({'part': part, 'header': header, 'before': before, 'after': after})
-
-    @property
-    def changed(self):
-        return bool(self.parts)
-
-    @property
-    def names(self):
-        names = []
-        for p in self.parts:
-            if p['part'] not in names:
-                names.append(p['part'])
-        return names
-
-    def diff(self):
-        return [{'before_header': '%s: %s' % (p['part'], p['header']), 'after_header': '%s: %s' % (p['part'], p['header']),
-                 'before': _text(p['before']), 'after': _text(p['after'])} for p in self.parts]
+APPLY_CHOICES = ['auto', 'reload', 'none']  # registry keys are reloadable: never a restart
 
 
-def _text(value):
-    return '' if value is None else value + '\n'
+def argument_spec():
+    """registry_client's options (docker_host and pid_file: doc_fragments/_dockerd.py)."""
+    spec = dockerd_argument_spec()
+    spec.update(
+        registry=dict(type='str', required=True),
+        ca_content=dict(type='str'),
+        certs_dir=dict(type='path', default=DEFAULT_CERTS_DIR),
+        insecure=dict(type='bool', default=False),
+        mirrors=dict(type='list', elements='str', default=[]),
+        hosts_entry=dict(type='dict', options=dict(
+            hostname=dict(type='str', required=True),
+            address=dict(type='str', required=True),
+        )),
+        hosts_path=dict(type='path', default=DEFAULT_HOSTS_PATH),
+        login=dict(type='dict', options=dict(
+            username=dict(type='str', required=True),
+            password=dict(type='str', required=True, no_log=True),
+            config_path=dict(type='path', default=DEFAULT_CONFIG_PATH),
+        )),
+        check=dict(type='bool', default=False),
+        daemon_config_path=dict(type='path', default=DEFAULT_PATH),
+        apply=dict(type='str', default='auto', choices=APPLY_CHOICES),
+        validate=dict(type='bool', default=True),
+    )
+    return spec
 
 
-def _host_of(entry):
-    try:
-        return split_registry(entry)[0]
-    except CertsDirError:  # a CIDR or something else that names no single host
-        return None
-
-
-def classify_auth(ok, message, with_credentials):
-    """(passed, text) for the engine's /auth answer."""
-    if ok:
-        return True, 'reachable and trusted: %s' % message
-    lowered = message.lower()
-    if not with_credentials and any(s in lowered for s in _REACHABLE_WITHOUT_LOGIN):
-        return True, 'reachable and trusted (anonymous: %s)' % message
-    return False, message
+def desired_state(params):
+    """The validated desired state every runtime shares, from the module's options."""
+    mirrors = list(params['mirrors'])
+    for mirror in mirrors:
+        problem = validate_mirror(mirror, 'mirrors')
+        if problem:
+            raise BerthError(problem)
+    login = params['login']
+    if login:
+        validate_login(login['username'], login['password'])
+    return Desired(
+        Registry.parse(params['registry'], 'registry'),
+        certificates(params['ca_content'], 'ca_content') if params['ca_content'] is not None else [],
+        params['insecure'], mirrors, login)
 
 
 class RegistryClient(object):
-    def __init__(self, params, run_command, get_bin_path, check_mode):
-        self.p = params
-        self.check_mode = check_mode
-        self.registry = params['registry']
-        self.differences = Differences()
-        self.daemon = DaemonConfigManager(
-            run_command, get_bin_path, path=params['daemon_config_path'], docker_host=params['docker_host'],
-            pid_file=params['pid_file'], apply=params['apply'], validate=params['validate'])
-        self.ca_writes = []
-        self.hosts_plan = None
-        self.login_plan = None
-        self.ca_paths = ca_paths(params['certs_dir'], self.registry)
+    """The registry_client module."""
 
-    # -- planning ---------------------------------------------------------------
-    def plan(self):
-        self._plan_ca()
-        self._plan_daemon()
-        self._plan_hosts()
-        self._plan_login()
-        return self.differences
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
 
-    def _plan_ca(self):
-        if self.p['ca_content'] is None:
-            return
-        pem = normalize_pem(self.p['ca_content'])
-        data = pem.encode('utf-8')
-        for path in self.ca_paths:
-            current = read_bytes(path)
-            if current != data:
-                self.ca_writes.append((path, data))
-                before = None if current is None else 'sha256 %s' % fingerprint(current.decode('utf-8', 'replace'))
-                self.differences.add('ca', path, before, 'sha256 %s' % fingerprint(pem))
+    def units(self, desired):
+        """The units of this host, in apply order: host-level parts first, then each runtime."""
+        p, module = self.params, self.module
+        writer = FileWriter(module)
+        units = []
+        if p['hosts_entry']:
+            hostname, address = validate_entry(p['hosts_entry']['hostname'], p['hosts_entry']['address'])
+            units.append(HostsEntry(writer, hostname, address, p['hosts_path']))
+        engine = EngineClient(p['docker_host'])
+        dockerd = Dockerd(engine, module.run_command, module.get_bin_path, p['pid_file'])
+        units.append(DockerRuntime(writer, desired, engine,
+                                   DaemonConfigChange(DaemonJson(p['daemon_config_path'], 'daemon_config_path'), dockerd),
+                                   p['certs_dir'], (p['login'] or {}).get('config_path', DEFAULT_CONFIG_PATH),
+                                   p['apply'], p['validate']))
+        return units
 
-    def _plan_daemon(self):
-        merge, remove = {}, {}
-        if self.p['insecure']:
-            merge['insecure-registries'] = [self.registry]
-        else:
-            # Under TLS no insecure entry for this host may stay, whatever port plain HTTP used.
-            host = split_registry(self.registry)[0]
-            current = self.daemon.load().get('insecure-registries')
-            stale = [e for e in current if isinstance(e, str) and _host_of(e) == host] if isinstance(current, list) else []
-            remove['insecure-registries'] = [self.registry] + stale
-        if self.p['mirrors']:
-            merge['registry-mirrors'] = list(self.p['mirrors'])
-        self.daemon.plan(merge=merge, remove=remove)
-        if self.daemon.changed:
-            d = self.daemon.diff()
-            self.differences.add('daemon.json', self.daemon.path, d['before'].rstrip('\n') or None,
-                                 d['after'].rstrip('\n'))
+    def run(self):
+        module, p = self.module, self.params
+        # a key pasted into ca_content, a mirror's user:password: masked wherever they would show
+        module.no_log_values.update(foreign_blocks(p['ca_content']) + userinfo_secrets(p['mirrors']))
+        units = self.units(desired_state(p))
+        tracker = Differences()
+        facts = {}
+        try:
+            for unit in units:
+                unit.plan(tracker)
+            if tracker.changed and not module.check_mode:
+                for unit in units:
+                    unit.apply()
+            if p['check']:
+                facts['check'] = self.check(units, tracker)
+        except BerthError as exc:
+            exc.result.update(self.result(tracker, units, facts))
+            raise
+        finally:
+            for unit in units:
+                for warning in unit.warnings():
+                    module.warn(warning)
+        return self.result(tracker, units, facts)
 
-    def _plan_hosts(self):
-        entry = self.p['hosts_entry']
-        if not entry:
-            return
-        validate_entry(entry['hostname'], entry['address'])
-        path = self.p['hosts_path']
-        data = read_bytes(path)
-        text = '' if data is None else data.decode('utf-8')
-        new, before, after = plan_hosts(text, entry['hostname'], entry['address'])
-        if new != text:
-            self.hosts_plan = (path, new.encode('utf-8'))
-            old_lines = find_lines(text, entry['hostname'])
-            self.differences.add('hosts', path, '\n'.join(old_lines) if old_lines else before, after)
+    def check(self, units, tracker):
+        """Each unit's check through its runtime; the text of all, or BerthError naming the first that failed."""
+        if self.module.check_mode and tracker.changed:
+            pending = []
+            for field in tracker.fields:
+                if field.split(' ')[0] not in pending:
+                    pending.append(field.split(' ')[0])
+            return 'not checked in check mode: pending changes (%s) would change the result' % ', '.join(pending)
+        texts = []
+        for unit in units:
+            outcome = unit.check()
+            if outcome is None:
+                continue
+            passed, text = outcome
+            if not passed:
+                raise BerthError('check of %s failed on %s: %s' % (self.params['registry'], unit.name, text))
+            texts.append(text)
+        return '; '.join(texts)
 
-    def _plan_login(self):
-        login = self.p['login']
-        if not login:
-            return
-        path = login['config_path']
-        config = parse_auth_config(read_bytes(path), path)
-        check_no_helper(config, self.registry, path)
-        if has_auth(config, self.registry, login['username'], login['password']):
-            return
-        self.login_plan = (path, with_auth(config, self.registry, login['username'], login['password']))
-        before = stored_username(config, self.registry)
-        self.differences.add('login', '%s auths[%s]' % (path, self.registry),
-                             None if before is None else 'user %s' % before, 'user %s' % login['username'])
-
-    # -- acting -------------------------------------------------------------------
-    def apply(self):
-        result = {'applied': 'none', 'restarted': False}
-        for path, data in self.ca_writes:
-            directory = os.path.dirname(path)
-            if not os.path.isdir(directory):
-                os.makedirs(directory, 0o755)
-                os.chmod(directory, 0o755)
-            write_atomic(path, data, 0o644)
-        if self.daemon.changed:
-            self.daemon.write()
-            applied = self.daemon.apply_change()
-            if applied['restarted']:  # only insecure-registries / registry-mirrors change here: both reloadable
-                raise RegistryClientError('unexpected dockerd restart: %s' % applied['restart_reason'])
-            result.update(applied)
-        if self.hosts_plan:
-            write_hosts(*self.hosts_plan)
-        if self.login_plan:
-            self._login()
-        return result
-
-    def _login(self):
-        login = self.p['login']
-        ok, message = self.daemon.engine.auth(self.registry, login['username'], login['password'])
-        if not ok:
-            raise RegistryClientError('login to %s through the engine at %s failed: %s'
-                                      % (self.registry, self.p['docker_host'], message))
-        path, config = self.login_plan
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o700)
-            os.chmod(directory, 0o700)
-        write_atomic(path, format_auth_config(config).encode('utf-8'), 0o600)
-
-    def check(self):
-        """Query the registry through the engine. Returns (passed, text)."""
-        if self.check_mode and self.differences.changed:
-            return True, ('not checked in check mode: pending changes (%s) would change the result'
-                          % ', '.join(self.differences.names))
-        if self.login_plan and not self.check_mode:
-            return True, 'reachable and trusted: logged in as %s just now' % self.p['login']['username']
-        # Anonymous on purpose: it proves reachability and TLS trust without making the registry verify a
-        # bcrypt hash on every run of every host; credentials are verified whenever a login is written.
-        ok, message = self.daemon.engine.auth(self.registry, '', '')
-        return classify_auth(ok, message, False)
+    def result(self, tracker, units, facts):
+        for unit in units:
+            facts = dict(unit.facts(), **facts)
+        return tracker.result(self.module._diff, **facts)

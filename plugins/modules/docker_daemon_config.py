@@ -28,12 +28,17 @@ attributes:
     details: Nothing is written and no signal is sent; the result tells what would change.
   diff_mode:
     support: full
-    details: The before/after text of the file.
+    details: The before/after values of the keys this task manages; never the other keys of the file (which may hold
+      proxy passwords). User and password parts of URLs are shown as C(***).
   idempotent:
     support: full
 options:
   path:
-    description: The daemon.json file. Created (mode 0644) if missing; an existing file keeps its mode.
+    description:
+      - The daemon.json file. Created (mode 0644) if missing; an existing file keeps its mode. A symlink is followed
+        (its target is written, the link stays).
+      - It must hold a JSON object of standard JSON (no C(NaN) or C(Infinity)), at most 1 MiB; anything else fails
+        with the file named and its bytes untouched.
     type: path
     default: /etc/docker/daemon.json
   merge:
@@ -50,7 +55,9 @@ options:
     type: dict
     default: {}
   settings:
-    description: 'Keys set to exactly these JSON values, for example C({"debug": true}) or C({"registry-mirrors": []}).'
+    description:
+      - 'Keys set to exactly these JSON values, for example C({"debug": true}) or C({"registry-mirrors": []}).'
+      - The password of a URL in a value (for example in C(proxies)) is masked in the module's output.
     type: dict
     default: {}
   apply:
@@ -76,7 +83,7 @@ options:
     description:
       - Also run C(dockerd --validate --config-file) on the new content when the installed dockerd supports it
         (Docker 23 and later). The module's own checks (JSON object, list keys are lists of strings, registry
-        entries are C(host[:port]) or CIDR, mirrors are http(s) URLs) always run.
+        entries are C(host[:port]) or CIDR, mirrors are http(s) URLs without credentials) always run.
     type: bool
     default: true
   backup:
@@ -108,19 +115,39 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+differences:
+  description:
+    - The keys this task manages whose value differs (or differed), one entry per key with its value before and
+      after (null when absent). Other keys of the file never show here, nor in the diff.
+    - Empty when nothing changes.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    field:
+      description: The daemon.json key.
+      type: str
+    before:
+      description: Its current value, or null when absent.
+      type: raw
+    after:
+      description: Its wanted value, or null when it goes.
+      type: raw
+  sample:
+    - field: insecure-registries
+      before: ['old.example:5000']
+      after: ['old.example:5000', 'registry.example.internal:5000']
 path:
   description: The daemon.json file.
   type: str
   returned: always
-config:
-  description: The resulting configuration (what the file holds, or would hold in check mode).
+managed_config:
+  description:
+    - The keys this task manages (given in O(merge), O(remove) or O(settings)) with their resulting values (what the
+      file holds, or would hold in check mode). User and password parts of URLs are shown as C(***).
   type: dict
-  returned: always
-changed_keys:
-  description: The keys whose value changed.
-  type: list
-  elements: str
-  returned: always
+  returned: success
+  sample: {"insecure-registries": ["registry.example.internal:5000"]}
 backup_file:
   description: The copy of the old file, when O(backup=true) and the file changed.
   type: str
@@ -143,58 +170,13 @@ restart_reason:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._daemon_config import (
-    APPLY_CHOICES, DEFAULT_PATH, DaemonConfigError, DaemonConfigManager,
-)
-from ansible_collections.berth.registry.plugins.module_utils._docker_engine import (
-    EngineError, dockerd_argument_spec,
-)
+from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DockerDaemonConfig, argument_spec
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
 
 
 def main():
-    argument_spec = dockerd_argument_spec()
-    argument_spec.update(
-        path=dict(type='path', default=DEFAULT_PATH),
-        merge=dict(type='dict', default={}),
-        remove=dict(type='dict', default={}),
-        settings=dict(type='dict', default={}),
-        apply=dict(type='str', default='auto', choices=APPLY_CHOICES),
-        restart_command=dict(type='list', elements='str'),
-        validate=dict(type='bool', default=True),
-        backup=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-    )
-    p = module.params
-    manager = DaemonConfigManager(
-        module.run_command, module.get_bin_path, path=p['path'], docker_host=p['docker_host'],
-        pid_file=p['pid_file'], apply=p['apply'], validate=p['validate'], backup=p['backup'],
-        restart_command=p['restart_command'])
-    result = dict(changed=False, path=p['path'], applied='none', restarted=False)
-    try:
-        manager.plan(merge=p['merge'], remove=p['remove'], settings=p['settings'])
-        result.update(config=manager.after, changed_keys=manager.keys, changed=manager.changed)
-        if manager.changed:
-            if module._diff:
-                result['diff'] = manager.diff()
-            if module.check_mode:
-                result['applied'] = 'skipped'
-            else:
-                backup_file = manager.write()
-                if backup_file:
-                    result['backup_file'] = backup_file
-                result.update(manager.apply_change())
-    except (DaemonConfigError, EngineError, ValueError, OSError) as e:
-        for warning in manager.warnings:
-            module.warn(warning)
-        module.fail_json(msg=str(e), **result)
-    for warning in manager.warnings:
-        module.warn(warning)
-    if not result.get('restart_reason'):
-        result.pop('restart_reason', None)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: DockerDaemonConfig(module).run())
 
 
 if __name__ == '__main__':

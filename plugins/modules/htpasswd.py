@@ -27,7 +27,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff lists user names (marking changed passwords) and file metadata, never hashes or passwords.
+      - The diff lists user names (C(user NAME), C(user NAME password) masked as changed) and file attributes,
+        never hashes or passwords.
   idempotent:
     support: full
 requirements:
@@ -47,12 +48,13 @@ options:
     suboptions:
       name:
         description:
-          - User name; must not contain C(:), whitespace or newlines, nor start with C(#).
+          - User name, at most 255 characters; must not contain C(:), whitespace or any control character
+            (newline, NUL, ...), nor start with C(#).
         type: str
         required: true
       password:
         description:
-          - Password (at most 72 bytes, the bcrypt limit). Required for a user that does not exist yet;
+          - Password (1 to 72 bytes, the bcrypt limit; no NUL). Required for a user that does not exist yet;
             when omitted for an existing user, that user's hash is kept.
         type: str
       state:
@@ -73,7 +75,9 @@ options:
     default: 10
   mode:
     description:
-      - Mode of the file, as an octal string. A differing mode on an existing file is corrected and reported.
+      - Mode of the file, as an octal string (0000 to 7777, e.g. C('0640')) or a symbolic mode (C(u=rw,g=r)).
+        A differing mode on an existing file is corrected and reported.
+      - A symlink is followed; its target gets the content and the mode, the link stays.
     type: raw
     default: '0640'
   owner:
@@ -110,49 +114,41 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-users_added:
-  description: Users that were (or in check mode would be) added.
+path:
+  description: Path of the htpasswd file.
+  returned: always
+  type: str
+differences:
+  description:
+    - One item per change (replaces the former C(users_added), C(users_updated), C(users_removed)).
+    - C(user NAME) from V(null) to V(present) (added) or from V(present) to V(null) (removed);
+      C(user NAME password) with masked values, never a hash or password (rehashed); C(htpasswd mode),
+      C(htpasswd owner), C(htpasswd group) for file attributes.
   returned: always
   type: list
-  elements: str
-users_updated:
-  description: Users whose password was (or would be) rehashed.
-  returned: always
-  type: list
-  elements: str
-users_removed:
-  description: Users that were (or would be) removed.
-  returned: always
-  type: list
-  elements: str
+  elements: dict
+  contains:
+    field:
+      description: What differs.
+      type: str
+    before:
+      description: The current value (V(null) when absent).
+      type: raw
+    after:
+      description: The wanted value (V(null) when removed).
+      type: raw
+  sample: [{"field": "user alice", "before": null, "after": "present"}]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._crypto_deps import require_bcrypt
-from ansible_collections.berth.registry.plugins.module_utils._htpasswd import run_htpasswd
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
+from ansible_collections.berth.registry.plugins.module_utils._htpasswd_file import Htpasswd, htpasswd_argument_spec
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            users=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True),
-                password=dict(type='str', no_log=True),
-                state=dict(type='str', default='present', choices=['present', 'absent']),
-            )),
-            exclusive=dict(type='bool', default=False),
-            cost=dict(type='int', default=10),
-            mode=dict(type='raw', default='0640'),
-            owner=dict(type='str'),
-            group=dict(type='str'),
-            create=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
-    )
-    require_bcrypt(module)
-    run_htpasswd(module)
+    module = AnsibleModule(argument_spec=htpasswd_argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: Htpasswd(module).run())
 
 
 if __name__ == '__main__':

@@ -32,21 +32,27 @@ attributes:
         its result says that pending changes would change the answer.
   diff_mode:
     support: full
-    details: Metadata only, per part - CA path and SHA-256 fingerprint, daemon.json text, hosts line, login user name.
-      Never the password.
+    details: Metadata only, per part - CA path and SHA-256 fingerprints, the values of the daemon.json keys this module
+      owns (C(insecure-registries), C(registry-mirrors); never other keys such as C(proxies)), the hosts lines, the
+      login user name. Never a password.
   idempotent:
     support: full
 options:
   registry:
     description:
-      - The registry as users type it in C(docker pull), C(host:port) or C(host) (port 443 implied).
+      - The registry as users type it in C(docker pull), C(host:port) or C(host) (port 443 implied); the host is a
+        DNS name or an IP address (IPv6 as C([address]:port)). No scheme, no path.
     type: str
     required: true
   ca_content:
     description:
-      - PEM text of the CA that signed the registry's certificate. Omit for a plain-HTTP registry.
+      - PEM text of the CA certificate that signed the registry's certificate, or several CA certificates (a bundle,
+        for example the old and the next CA during a rollover - dockerd trusts every certificate in the file). Omit
+        for a plain-HTTP registry.
+      - Only C(CERTIFICATE) blocks are accepted; any other PEM block (a private key, a CSR) is refused without being
+        shown. Text outside the blocks is dropped; the certificates are written in canonical PEM.
       - Written to C(<certs_dir>/<host:port>/ca.crt), and for port 443 also to C(<certs_dir>/<host>/ca.crt).
-        Directories 0755, files 0644.
+        Missing directories are created 0755, the files are 0644.
     type: str
   certs_dir:
     description: dockerd's certificate directory.
@@ -60,24 +66,25 @@ options:
     type: bool
     default: false
   mirrors:
-    description: http(s) URLs merged into C(registry-mirrors).
+    description: http(s) URLs merged into C(registry-mirrors), without credentials, path or query.
     type: list
     elements: str
     default: []
   hosts_entry:
     description:
       - Ensure exactly one line in O(hosts_path) mapping O(hosts_entry.hostname) to O(hosts_entry.address).
-      - A line naming the host with another address is rewritten in place; other lines stay as they are.
+      - Host names compare case-insensitively. A line naming the host with another address is rewritten in place;
+        other lines stay as they are, byte for byte (CRLF line endings and a missing final newline included).
       - A hosts file that is a mount point (C(/etc/hosts) in a container is a bind mount, where a rename fails with
         EBUSY) is rewritten in place instead of atomically.
     type: dict
     suboptions:
       hostname:
-        description: The registry host name.
+        description: The registry host name (a DNS name).
         type: str
         required: true
       address:
-        description: Its IP address.
+        description: Its IPv4 or IPv6 address (without a C(%zone), which a hosts file cannot carry).
         type: str
         required: true
   hosts_path:
@@ -89,17 +96,18 @@ options:
       - Store a login for O(registry) in a Docker client config.json, like C(docker login).
       - Idempotent without network - if C(auths[<registry>]) already holds these credentials nothing is done.
         Otherwise the engine logs in first (C(POST /auth), which also proves the engine trusts the registry) and only
-        then is the entry written (file 0600, directory 0700, other keys kept).
+        then is the entry written (file 0600, a missing directory is created 0700, other keys kept). An existing file
+        is kept at 0600.
       - Credential helpers (C(credsStore), C(credHelpers)) are not supported yet; the module fails when they would
         apply to this registry.
     type: dict
     suboptions:
       username:
-        description: Registry user.
+        description: Registry user (no C(:), no control characters).
         type: str
         required: true
       password:
-        description: Its password.
+        description: Its password (not empty).
         type: str
         required: true
       config_path:
@@ -116,13 +124,14 @@ options:
     type: bool
     default: false
   daemon_config_path:
-    description: dockerd's daemon.json.
+    description: dockerd's daemon.json. Created 0644 when missing; an existing file keeps its mode and every key this
+      module does not own.
     type: path
     default: /etc/docker/daemon.json
   apply:
     description:
       - How dockerd takes a daemon.json change; same meaning as in M(berth.registry.docker_daemon_config).
-      - Only reloadable keys change here, so V(auto) reloads.
+      - Only reloadable keys change here, so V(auto) reloads and dockerd is never restarted (there is no V(restart)).
     type: str
     choices: [auto, reload, none]
     default: auto
@@ -154,36 +163,39 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-changes:
-  description: The parts that changed (or would change) - V(ca), V(daemon.json), V(hosts), V(login).
+differences:
+  description:
+    - What differs (or differed) from the wanted state, one entry per difference, fields named after the unit -
+      V(docker CA <path>) (before/after - SHA-256 fingerprints), V(docker daemon.json <key>) (before/after - the
+      key's value; only the keys this module owns, never the rest of daemon.json), V(docker login <registry> in
+      <path>) (before/after - the user name, never the password), V(hosts <path>) (before/after - the lines naming
+      the host), and V(<field> mode)/V(owner)/V(group) for file attributes.
+    - Empty when nothing changes.
   type: list
-  elements: str
+  elements: dict
   returned: always
+  contains:
+    field:
+      description: What differs.
+      type: str
+    before:
+      description: The current value (metadata only), or null when absent.
+      type: raw
+    after:
+      description: The wanted value (metadata only), or null when it goes.
+      type: raw
+  sample:
+    - field: 'docker daemon.json insecure-registries'
+      before: ['registry.example.internal:5000']
+      after: []
 ca_paths:
   description: The CA files for the registry in certs.d.
   type: list
   elements: str
   returned: always
-daemon:
-  description: The daemon.json part, as M(berth.registry.docker_daemon_config) reports it.
-  type: dict
-  returned: always
-  contains:
-    path:
-      description: The daemon.json file.
-      type: str
-    changed:
-      description: Whether daemon.json changed.
-      type: bool
-    config:
-      description: The resulting configuration.
-      type: dict
-    changed_keys:
-      description: Keys whose value changed.
-      type: list
-      elements: str
 applied:
-  description: V(reloaded), V(none) or V(skipped) (check mode, or no running dockerd).
+  description: How dockerd took a daemon.json change - V(reloaded), V(none) (no change, or O(apply=none)) or
+    V(skipped) (check mode, or no running dockerd).
   type: str
   returned: always
 restarted:
@@ -199,77 +211,13 @@ check:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._certs_d import CertsDirError, DEFAULT_CERTS_DIR
-from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DEFAULT_PATH, DaemonConfigError
-from ansible_collections.berth.registry.plugins.module_utils._docker_auth import DEFAULT_CONFIG_PATH, DockerAuthError
-from ansible_collections.berth.registry.plugins.module_utils._docker_engine import (
-    EngineError, dockerd_argument_spec,
-)
-from ansible_collections.berth.registry.plugins.module_utils._hosts_file import HostsFileError
-from ansible_collections.berth.registry.plugins.module_utils._registry_client import (
-    RegistryClient, RegistryClientError,
-)
-
-ERRORS = (CertsDirError, DaemonConfigError, DockerAuthError, EngineError, HostsFileError, RegistryClientError,
-          OSError, ValueError)
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
+from ansible_collections.berth.registry.plugins.module_utils._registry_client import RegistryClient, argument_spec
 
 
 def main():
-    argument_spec = dockerd_argument_spec()
-    argument_spec.update(
-        registry=dict(type='str', required=True),
-        ca_content=dict(type='str'),
-        certs_dir=dict(type='path', default=DEFAULT_CERTS_DIR),
-        insecure=dict(type='bool', default=False),
-        mirrors=dict(type='list', elements='str', default=[]),
-        hosts_entry=dict(type='dict', options=dict(
-            hostname=dict(type='str', required=True),
-            address=dict(type='str', required=True),
-        )),
-        hosts_path=dict(type='path', default='/etc/hosts'),
-        login=dict(type='dict', options=dict(
-            username=dict(type='str', required=True),
-            password=dict(type='str', required=True, no_log=True),
-            config_path=dict(type='path', default=DEFAULT_CONFIG_PATH),
-        )),
-        check=dict(type='bool', default=False),
-        daemon_config_path=dict(type='path', default=DEFAULT_PATH),
-        apply=dict(type='str', default='auto', choices=['auto', 'reload', 'none']),
-        validate=dict(type='bool', default=True),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-    )
-    client = RegistryClient(module.params, module.run_command, module.get_bin_path,
-                            module.check_mode)
-    result = dict(changed=False, changes=[], ca_paths=client.ca_paths, applied='none', restarted=False)
-    try:
-        differences = client.plan()
-        daemon = client.daemon
-        result.update(changed=differences.changed, changes=differences.names,
-                      daemon=dict(path=daemon.path, changed=daemon.changed, config=daemon.after,
-                                  changed_keys=daemon.keys))
-        if differences.changed:
-            if module._diff:
-                result['diff'] = differences.diff()
-            if module.check_mode:
-                result['applied'] = 'skipped' if daemon.changed else 'none'
-            else:
-                result.update(client.apply())
-        if module.params['check']:
-            passed, text = client.check()
-            result['check'] = text
-            if not passed:
-                raise RegistryClientError('check of %s through the engine at %s failed: %s'
-                                          % (module.params['registry'], module.params['docker_host'], text))
-    except ERRORS as e:
-        for warning in client.daemon.warnings:
-            module.warn(warning)
-        module.fail_json(msg=str(e), **result)
-    for warning in client.daemon.warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: RegistryClient(module).run())
 
 
 if __name__ == '__main__':

@@ -11,10 +11,17 @@ module: tls_ca
 short_description: Own root CA (private key + self-signed certificate) for the registry
 description:
   - Creates a CA private key and a self-signed root certificate with the extensions
-    C(basicConstraints=critical,CA:TRUE,pathlen:1),
+    C(basicConstraints=critical,CA:TRUE,pathlen:0),
     C(keyUsage=critical,nonRepudiation,cRLSign,keyCertSign) and C(subjectKeyIdentifier=hash).
+  - The path length is 0 because this CA signs leaf (server) certificates only. The how-to, and this module
+    before, used C(pathlen:1); the path length is not compared, so an existing CA with C(pathlen:1) is kept
+    as it is and not reported as differing.
   - A missing CA is created. An existing valid CA is never replaced unless O(regenerate) says so,
     because a new CA breaks the trust of every client.
+  - An existing key that cannot be read for a reason you can fix (encrypted and no or a wrong
+    O(privatekey_passphrase), permission denied, a directory in its place, a file too large) is an error
+    naming the file, whatever O(regenerate) says; nothing is replaced. Only a file whose bytes are no key or
+    certificate at all (truncated, garbage) counts as a difference that O(regenerate) may replace.
   - Only metadata (subject, key type, not_after, fingerprint, file modes) appears in diffs and
     return values; key bytes never do.
 author: berth.registry maintainers (@berth)
@@ -28,7 +35,7 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows subject, key type, not_after, fingerprint and file metadata only.
+      - The diff shows the differing fields (subject, key type, not_after, file attributes), metadata only.
   idempotent:
     support: partial
     details:
@@ -46,15 +53,22 @@ options:
     default: 3650
   regenerate:
     description:
-      - What to do when an existing CA differs from the request (subject, key type), is expired,
-        unreadable, or its key is missing or does not match the certificate.
+      - What to do when an existing CA differs from the request (subject, key type), is expired, is not a
+        CA certificate, holds damaged bytes, or its key is missing, damaged or does not match the certificate.
       - V(fail) reports the differences as an error and writes nothing.
       - V(keep) keeps the existing CA and warns.
       - V(on_change) replaces the CA (new key and certificate) when it differs.
       - V(always) replaces the CA on every run.
+      - A key that needs the right passphrase is never replaced, in any mode (see above).
     type: str
     choices: [fail, keep, on_change, always]
     default: fail
+  backup:
+    description:
+      - Keep a timestamped copy of the CA key and certificate next to them before they are replaced
+        (returned as RV(backup_privatekey) and RV(backup_file)).
+    type: bool
+    default: true
 '''
 
 EXAMPLES = r'''
@@ -117,31 +131,49 @@ key_type:
   returned: always
   type: str
   sample: ecdsa-p256
+serial:
+  description: Serial number in upper-case hex; V(null) in check mode when the CA would be created or replaced.
+  returned: always
+  type: str
 differences:
-  description: How the existing CA differed from the request (empty when it did not).
+  description:
+    - What differed and was (or in check mode would be) changed, one item per field (certificate, privatekey,
+      subject, key_type, not_after, basic_constraints, regenerate, and file attributes such as C(certificate mode)).
+    - Empty when nothing changed, also with O(regenerate=keep) (the kept differences are in the warning).
   returned: always
   type: list
-  elements: str
+  elements: dict
+  contains:
+    field:
+      description: What differs.
+      type: str
+    before:
+      description: The current value (V(null) when absent).
+      type: raw
+    after:
+      description: The wanted value (V(null) when it goes away).
+      type: raw
+  sample: [{"field": "subject", "before": "/CN=Old CA", "after": "/CN=New CA"}]
+backup_file:
+  description: The copy of the replaced CA certificate.
+  returned: when a CA certificate was replaced with O(backup=true)
+  type: str
+backup_privatekey:
+  description: The copy of the replaced CA key.
+  returned: when a CA key was replaced with O(backup=true)
+  type: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._crypto_deps import require_cryptography
-from ansible_collections.berth.registry.plugins.module_utils._pki import (
-    run_tls_ca, subject_argument_spec, tls_key_argument_spec)
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
+from ansible_collections.berth.registry.plugins.module_utils._pki.modules import TlsCa
+from ansible_collections.berth.registry.plugins.module_utils._pki.options import tls_ca_argument_spec
 
 
 def main():
-    argument_spec = tls_key_argument_spec()
-    argument_spec.update(
-        path=dict(type='path', required=True),
-        subject=subject_argument_spec(),
-        validity_days=dict(type='int', default=3650),
-        regenerate=dict(type='str', default='fail', choices=['fail', 'keep', 'on_change', 'always']),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_cryptography(module)
-    run_tls_ca(module)
+    module = AnsibleModule(argument_spec=tls_ca_argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: TlsCa(module).run())
 
 
 if __name__ == '__main__':

@@ -14,11 +14,18 @@ description:
     with the extensions C(authorityKeyIdentifier=keyid), C(basicConstraints=critical,CA:FALSE),
     C(extendedKeyUsage=serverAuth), C(keyUsage=critical,digitalSignature) (plus C(keyEncipherment) for RSA keys),
     C(subjectAltName) from O(dns_names) and O(ip_addresses) and C(subjectKeyIdentifier=hash).
-  - The certificate is (re)issued only when it is missing or unreadable, its key is missing, unreadable or
+  - The certificate is (re)issued only when it is missing or damaged, its key is missing, damaged or
     does not match, it is not signed by the given CA, the SAN set, subject or key type differs, it expires
     within O(renew_before_days), or O(force=true). Otherwise nothing is re-signed and the serial stays.
   - An existing usable private key of the requested type is kept when the certificate is re-issued.
+  - An existing key that cannot be read for a reason you can fix (encrypted and no or a wrong
+    O(privatekey_passphrase), permission denied, a directory in its place) is an error naming the file, also
+    with O(force=true); nothing is replaced.
   - The CA certificate and key are always read and checked; a problem with them is an error and nothing is written.
+  - The subject CN defaults to the first DNS name (or IP address). A DNS name longer than the 64 characters
+    X.509 allows in a CN leaves the CN out instead (clients match the subjectAltName, never the CN; the
+    subjectAltName is then critical when the subject is empty); an explicit O(subject.CN) over 64 characters
+    is an error.
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
@@ -33,7 +40,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows subject, SANs, key type, serial, not_after, fingerprint and file metadata only.
+      - The diff shows the differing fields (subject, SANs, key type, issuer, not_after, file attributes),
+        metadata only.
   idempotent:
     support: partial
     details:
@@ -61,13 +69,15 @@ options:
     type: str
   dns_names:
     description:
-      - DNS names in the subjectAltName (lower-cased; C(*.example.com) allowed).
+      - DNS names in the subjectAltName (lower-cased; C(*.example.com) allowed). Each is a host name of
+        letters, digits and inner hyphens per label; an IP address belongs in O(ip_addresses).
     type: list
     elements: str
     default: []
   ip_addresses:
     description:
-      - IPv4 and IPv6 addresses in the subjectAltName.
+      - IPv4 and IPv6 addresses in the subjectAltName. An IPv6 zone (C(fe80::1%eth0)) is refused because a certificate
+        cannot carry it.
       - At least one of O(dns_names) and O(ip_addresses) is required.
     type: list
     elements: str
@@ -110,7 +120,7 @@ EXAMPLES = r'''
 
 - name: Show why it was issued
   ansible.builtin.debug:
-    var: site_cert.reasons
+    var: site_cert.differences
 '''
 
 RETURN = r'''
@@ -164,39 +174,42 @@ issuer_fingerprint_sha256:
   description: SHA-256 fingerprint of the signing CA certificate.
   returned: always
   type: str
-reasons:
-  description: Why the certificate was (or in check mode would be) issued; empty when it was left alone.
+subject_string:
+  description: Subject in the openssl C(-subj) form.
+  returned: always
+  type: str
+differences:
+  description:
+    - Why the certificate was (or in check mode would be) issued or its files changed, one item per field
+      (certificate, privatekey, key_type, subject, dns_names, ip_addresses, issuer, not_after, force,
+      extended_key_usage, fullchain, and file attributes such as C(certificate mode)); empty when nothing changed.
+    - Replaces the former C(reasons) list of strings.
   returned: always
   type: list
-  elements: str
-  sample: ["expires within 30 days (not_after 2025-03-01T00:00:00Z)"]
+  elements: dict
+  contains:
+    field:
+      description: What differs.
+      type: str
+    before:
+      description: The current value (V(null) when absent).
+      type: raw
+    after:
+      description: The wanted value.
+      type: raw
+  sample: [{"field": "not_after", "before": "2025-03-01T00:00:00Z", "after": "2026-04-02T10:00:00Z"}]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._crypto_deps import require_cryptography
-from ansible_collections.berth.registry.plugins.module_utils._pki import (
-    run_tls_cert, subject_argument_spec, tls_key_argument_spec)
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
+from ansible_collections.berth.registry.plugins.module_utils._pki.modules import TlsCert
+from ansible_collections.berth.registry.plugins.module_utils._pki.options import tls_cert_argument_spec
 
 
 def main():
-    argument_spec = tls_key_argument_spec()
-    argument_spec.update(
-        path=dict(type='path', required=True),
-        ca_path=dict(type='path', required=True),
-        ca_privatekey_path=dict(type='path', required=True),
-        ca_privatekey_passphrase=dict(type='str', no_log=True),
-        subject=subject_argument_spec(),
-        dns_names=dict(type='list', elements='str', default=[]),
-        ip_addresses=dict(type='list', elements='str', default=[]),
-        validity_days=dict(type='int', default=397),
-        renew_before_days=dict(type='int', default=30),
-        fullchain_path=dict(type='path'),
-        force=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    require_cryptography(module)
-    run_tls_cert(module)
+    module = AnsibleModule(argument_spec=tls_cert_argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: TlsCert(module).run())
 
 
 if __name__ == '__main__':

@@ -13,6 +13,8 @@ description:
   - Reads a PEM certificate and returns its subject, SANs, validity and SHA-256 fingerprint.
   - Optionally checks that a private key belongs to it and that a CA certificate signed it, so a
     bring-your-own certificate is refused before anything is deployed. Never returns key bytes.
+  - Read-only. A file that is missing, not readable or not PEM, and a key with no or a wrong passphrase,
+    is an error naming the option and the file.
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
@@ -122,27 +124,27 @@ problems:
   type: list
   elements: str
   returned: success
+changed:
+  description: Always V(false) (read-only).
+  type: bool
+  returned: always
+differences:
+  description: Always empty (read-only); the same result vocabulary as the other modules.
+  type: list
+  elements: dict
+  returned: always
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._crypto_deps import require_cryptography
-from ansible_collections.berth.registry.plugins.module_utils._pki import run_tls_cert_info
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
+from ansible_collections.berth.registry.plugins.module_utils._pki.modules import TlsCertInfo
+from ansible_collections.berth.registry.plugins.module_utils._pki.options import tls_cert_info_argument_spec
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            privatekey_path=dict(type='path'),
-            privatekey_passphrase=dict(type='str', no_log=True),
-            ca_path=dict(type='path'),
-            fail_on_mismatch=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    require_cryptography(module)
-    run_tls_cert_info(module)
+    module = AnsibleModule(argument_spec=tls_cert_info_argument_spec(), supports_check_mode=True)
+    run_module(module, lambda: TlsCertInfo(module).run())
 
 
 if __name__ == '__main__':

@@ -9,7 +9,11 @@ One bed (registry1 + the largest N clients) is brought up once. For each N the f
 are measured with the same inventory and ansible.cfg: `ansible -m ping` (the floor), a one-task
 ping playbook, playbooks/client.yml on reset clients (fresh) and again (no-op). The server side
 (playbooks/server.yml: PKI + container until /v2/ answers) is measured fresh and as a no-op.
-Prints figures, asserts no timing; exits non-zero only when something functionally failed.
+Prints figures and asserts nothing. What it sees of behaviour is reported as figures too: failed
+runs, changed tasks per host (fresh and no-op), dockerd restarts, clients that got the mirror.
+tests/integration/test_site.py is where that behaviour is asserted (fresh run changes every client
+and restarts no dockerd, a rerun changes and restarts nothing, the mirror reaches dockerd).
+Node CPU comes from each node container's cgroup (v2 cpu.stat usage_usec or v1 cpuacct.usage).
 
     scripts/bench [--quick] [--sizes 1,5,10,20] [--runs 3] [--out .build/bench/rollout]
 """
@@ -34,6 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 
 from bed import engine  # noqa: E402
+from bed.cgroups import CgroupError, container_cgroup  # noqa: E402
 from bed.nodes import Bed  # noqa: E402
 from bed.playbook import _RECAP  # noqa: E402
 
@@ -125,8 +130,9 @@ class TreeMemory(threading.Thread):
             self.sample()
 
 
-def measure(cmd, env, nodes_cpu=lambda: 0.0, timeout=1800):
-    """Run cmd; wall time, CPU seconds (controller tree, bed nodes), output, recap, peak memory (MiB)."""
+def measure(cmd, env, nodes_cpu=lambda: None, timeout=1800):
+    """Run cmd; wall time, CPU seconds (controller tree, bed nodes; None when unreadable), output, recap,
+    peak memory (MiB)."""
     out = tempfile.TemporaryFile(mode='w+')
     cpu_before = nodes_cpu()
     start = time.monotonic()
@@ -142,7 +148,8 @@ def measure(cmd, env, nodes_cpu=lambda: 0.0, timeout=1800):
             proc.kill()
         time.sleep(0.01)
     wall = time.monotonic() - start
-    node_cpu = nodes_cpu() - cpu_before
+    cpu_after = nodes_cpu()
+    node_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     sampler.done.set()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -169,15 +176,23 @@ class Rollout:
     def __init__(self, bed, args, workdir):
         self.bed, self.args, self.workdir = bed, args, workdir
         self.pki_dir = os.path.join(workdir, 'pki')
-        self.failures = []
+        self.observations = []
         self.profile_runs = {}
         self.env_extra = dict(kv.split('=', 1) for kv in args.env)
-        self.cgroups = []
+        self.cgroups, missing = [], []
         for node in bed.nodes:
-            cid = engine.docker('inspect', '-f', '{{.Id}}', node.container).stdout.strip()
-            path = '/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage' % cid
-            if os.path.exists(path):
-                self.cgroups.append(path)
+            try:
+                self.cgroups.append(container_cgroup(node.container))
+            except (CgroupError, engine.EngineError) as exc:
+                missing.append('%s (%s)' % (node.name, exc))
+        if missing:
+            # a partial sum would pass for a figure: report none instead
+            print('node CPU: n/a, no readable cgroup for %s' % '; '.join(missing), flush=True)
+            self.cgroups = []
+        else:
+            print('node CPU of %d node containers from their cgroups, e.g. %s'
+                  % (len(self.cgroups), self.cgroups[0].source), flush=True)
+        self.cpu_source = 'cgroup v%d' % self.cgroups[0].version if self.cgroups else None
         self.ping_playbook = os.path.join(workdir, 'ping.yml')
         with open(self.ping_playbook, 'w') as f:
             f.write(PING_PLAYBOOK)
@@ -200,16 +215,19 @@ class Rollout:
         return self.bed.ansible_env(extra)
 
     def nodes_cpu(self):
-        """CPU seconds used so far by every bed node (sshd, modules, dockerd, the registry inside registry1)."""
-        total = 0
-        for path in self.cgroups:
-            with open(path) as f:
-                total += int(f.read())
-        return total / 1e9
+        """CPU seconds used so far by every bed node (sshd, modules, dockerd, the registry inside registry1);
+        None when the nodes' cgroups cannot be read."""
+        if not self.cgroups:
+            return None
+        try:
+            return sum(cg.cpu_seconds() for cg in self.cgroups)
+        except (OSError, KeyError, ValueError):
+            return None
 
-    def fail(self, what, detail=''):
-        self.failures.append(what)
-        print('\n!!! FAILED: %s\n%s' % (what, detail[-6000:]), flush=True)
+    def observe(self, what, detail=''):
+        """Note behaviour worth a look (a failed run, a no-op that changed something): reported, not asserted."""
+        self.observations.append(what)
+        print('\n!!! observed: %s\n%s' % (what, detail[-6000:]), flush=True)
 
     def playbook(self, name, limit, label):
         events = os.path.join(self.workdir, 'events.json')
@@ -224,13 +242,13 @@ class Rollout:
         except (OSError, ValueError):
             result['events'] = None
         if result['rc'] != 0:
-            self.fail('%s (rc=%d)' % (label, result['rc']), result['output'])
+            self.observe('%s failed (rc=%d)' % (label, result['rc']), result['output'])
         return result
 
     def ping(self, limit):
         result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env(), self.nodes_cpu)
         if result['rc'] != 0:
-            self.fail('ansible -m ping %s' % limit, result['output'])
+            self.observe('ansible -m ping %s failed (rc=%d)' % (limit, result['rc']), result['output'])
         return result
 
     # --- server ----------------------------------------------------------------------------
@@ -248,9 +266,10 @@ class Rollout:
             fresh.append(self.playbook('server.yml', name, 'server fresh deploy, run %d' % (run + 1)))
             noop.append(self.playbook('server.yml', name, 'server no-op rerun, run %d' % (run + 1)))
             if noop[-1]['recap'].get(name, {}).get('changed'):
-                self.fail('server no-op rerun changed something (run %d)' % (run + 1), noop[-1]['output'])
-            print('  server run %d: fresh %.2f s, no-op %.2f s' % (run + 1, fresh[-1]['wall'], noop[-1]['wall']),
-                  flush=True)
+                self.observe('server no-op rerun changed something (run %d)' % (run + 1), noop[-1]['output'])
+            print('  server run %d: fresh %.2f s, no-op %.2f s, changed tasks fresh %s, no-op %s'
+                  % (run + 1, fresh[-1]['wall'], noop[-1]['wall'], fresh[-1]['recap'].get(name, {}).get('changed', '?'),
+                     noop[-1]['recap'].get(name, {}).get('changed', '?')), flush=True)
         self.profile_runs['server fresh'] = fresh[-1]
         self.profile_runs['server no-op'] = noop[-1]
         return {'fresh': self.figures(fresh, [name]), 'noop': self.figures(noop, [name])}
@@ -263,7 +282,8 @@ class Rollout:
             dirty = config.get('Mirrors') or HOSTNAME in json.dumps(config) or \
                 node.exists('/etc/docker/daemon.json') or HOSTNAME in node.read_file('/etc/hosts')
             if rc != 0 or dirty:
-                raise RuntimeError('%s: reset failed (rc=%d): %s' % (node.name, rc, out))
+                # the benchmark's own set-up, not the collection: without it there is no fresh rollout to time
+                raise RuntimeError('%s: could not reset the client for a fresh rollout (rc=%d): %s' % (node.name, rc, out))
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(reset, nodes))
 
@@ -271,7 +291,8 @@ class Rollout:
         with ThreadPoolExecutor(max_workers=8) as pool:
             return dict(zip([n.name for n in nodes], pool.map(lambda n: n.dockerd_pid(), nodes)))
 
-    def verify_clients(self, nodes):
+    def clients_with_mirror(self, nodes):
+        """How many clients' dockerd reports the mirror after the rollout (a figure; test_site asserts it)."""
         def mirrors(node):
             rc, out = node.docker('info', '--format', '{{json .RegistryConfig.Mirrors}}')
             return json.loads(out) if rc == 0 else out
@@ -279,13 +300,14 @@ class Rollout:
             got = dict(zip([n.name for n in nodes], pool.map(mirrors, nodes)))
         wrong = {k: v for k, v in got.items() if v != [MIRROR]}
         if wrong:
-            self.fail('clients without the mirror after the rollout', json.dumps(wrong))
+            self.observe('clients without the mirror after the rollout', json.dumps(wrong))
+        return len(nodes) - len(wrong)
 
     def clients(self, n):
         nodes = self.bed.clients[:n]
         names = [node.name for node in nodes]
         limit = ','.join(names)
-        floor, ping_pb, fresh, noop, restarts = [], [], [], [], []
+        floor, ping_pb, fresh, noop, restarts, mirrored = [], [], [], [], [], []
         for run in range(self.args.runs):
             self.reset_clients(nodes)
             self.ping(limit)  # untimed warm-up: every figure below runs over live ControlPersist masters
@@ -299,20 +321,21 @@ class Rollout:
             restarted = sorted(h for h in names if not (before[h] == mid[h] == after[h] and before[h]))
             restarts.append(len(restarted))
             if restarted:
-                print('\n!!! dockerd RESTARTED on %s during the rollout (N=%d run %d): %s -> %s -> %s\n'
-                      % (', '.join(restarted), n, run + 1, before, mid, after), flush=True)
-            for h in names:
-                if fresh[-1]['recap'].get(h, {}).get('changed', 0) < 1:
-                    self.fail('fresh rollout changed nothing on %s (N=%d run %d)' % (h, n, run + 1),
-                              fresh[-1]['output'])
-                if noop[-1]['recap'].get(h, {}).get('changed', 1) != 0:
-                    self.fail('no-op rerun changed %s (N=%d run %d)' % (h, n, run + 1), noop[-1]['output'])
-            self.verify_clients(nodes)
-            print('  N=%-3d run %d: floor %.2f s, ping playbook %.2f s, fresh %.2f s, no-op %.2f s, restarts %d; '
-                  'CPU s (controller+nodes) floor %.1f+%.1f, fresh %.1f+%.1f, no-op %.1f+%.1f'
+                self.observe('dockerd restarted on %s during the rollout (N=%d run %d): %s -> %s -> %s'
+                             % (', '.join(restarted), n, run + 1, before, mid, after))
+            unchanged = [h for h in names if fresh[-1]['recap'].get(h, {}).get('changed', 0) < 1]
+            if unchanged:
+                self.observe('fresh rollout changed nothing on %s (N=%d run %d)' % (', '.join(unchanged), n, run + 1),
+                             fresh[-1]['output'])
+            churned = [h for h in names if noop[-1]['recap'].get(h, {}).get('changed', 1) != 0]
+            if churned:
+                self.observe('no-op rerun changed %s (N=%d run %d)' % (', '.join(churned), n, run + 1),
+                             noop[-1]['output'])
+            mirrored.append(self.clients_with_mirror(nodes))
+            print('  N=%-3d run %d: floor %.2f s, ping playbook %.2f s, fresh %.2f s, no-op %.2f s, restarts %d, '
+                  'clients with the mirror %d; CPU s (controller+nodes) floor %s, fresh %s, no-op %s'
                   % (n, run + 1, floor[-1]['wall'], ping_pb[-1]['wall'], fresh[-1]['wall'], noop[-1]['wall'],
-                     restarts[-1], *[x for r in (floor[-1], fresh[-1], noop[-1])
-                                     for x in (r['controller_cpu'], r['nodes_cpu'])]), flush=True)
+                     restarts[-1], mirrored[-1], *[cpu_pair(r) for r in (floor[-1], fresh[-1], noop[-1])]), flush=True)
         self.profile_runs['ping playbook N=%d' % n] = ping_pb[-1]
         self.profile_runs['client fresh N=%d' % n] = fresh[-1]
         self.profile_runs['client no-op N=%d' % n] = noop[-1]
@@ -323,7 +346,8 @@ class Rollout:
                   'ping_playbook': self.figures(ping_pb, names),
                   'fresh': self.figures(fresh, names, floor),
                   'noop': self.figures(noop, names, floor),
-                  'dockerd_restarts': summary(restarts)}
+                  'dockerd_restarts': summary(restarts),
+                  'clients_with_mirror': summary(mirrored)}
         return result
 
     # --- figures ---------------------------------------------------------------------------
@@ -352,6 +376,11 @@ class Rollout:
             fig['ratio_to_floor'] = summary([r['wall'] / f['wall'] for r, f in zip(runs, floor)])
             fig['ratio_of_medians'] = fig['wall']['median'] / statistics.median(f['wall'] for f in floor)
         return fig
+
+
+def cpu_pair(run):
+    nodes = run['nodes_cpu']
+    return '%.1f+%s' % (run['controller_cpu'], 'n/a' if nodes is None else '%.1f' % nodes)
 
 
 def profile(run):
@@ -432,8 +461,20 @@ def markdown(result):
             fmt(f['tasks_per_host'], '', 0), fmt(f['remote_tasks_per_host'], '', 0),
             '%d' % c['dockerd_restarts']['max'],
             '%.0f' % f['tree_pss_mib']['max'], '%.0f' % f['tree_rss_mib']['max'], '%.0f' % f['ru_maxrss_mib']['max']))
-    lines += ['', 'CPU seconds per run, controller (ansible process tree, from wait4) + bed nodes (their cgroups): '
-              'less sensitive than wall time to other load on the machine.', '',
+    lines += ['', 'What the measured runs did (behaviour, reported here and asserted in tests/integration/test_site.py): '
+              'failed runs, changed tasks per host, dockerd restarts (PID before/after), clients whose dockerd '
+              'reports the mirror afterwards.', '',
+              '| clients | failed runs fresh / no-op | changed tasks/host fresh | changed tasks/host no-op '
+              '| dockerd restarts | clients with the mirror |', '|---:|---:|---:|---:|---:|---:|']
+    for c in result['clients']:
+        f, n = c['fresh'], c['noop']
+        lines.append('| %d | %d / %d | %s | %s | %d | %s of %d |' % (
+            c['n'], f['failed_runs'], n['failed_runs'], fmt(f['changed_per_host'], '', 0),
+            fmt(n['changed_per_host'], '', 0), c['dockerd_restarts']['max'],
+            fmt(c['clients_with_mirror'], '', 0), c['n']))
+    lines += ['', 'CPU seconds per run, controller (ansible process tree, from wait4) + bed nodes (%s of each '
+              'node container): less sensitive than wall time to other load on the machine.'
+              % (result.get('node_cpu_source') or 'n/a: no readable cgroup'), '',
               '| clients | ping floor | fresh rollout | no-op rerun |', '|---:|---:|---:|---:|']
     for c in result['clients']:
         cells = [fmt(c['floor_cpu']['controller']) + ' + ' + fmt(c['floor_cpu']['nodes'])]
@@ -441,22 +482,23 @@ def markdown(result):
         lines.append('| %d | %s |' % (c['n'], ' | '.join(cells)))
     if result.get('server'):
         s = result['server']
-        lines += ['', '| server (registry1) | wall | CPU controller + nodes | tasks (remote) '
-                  '| peak memory: tree PSS / RSS, largest process |',
-                  '|---|---:|---:|---:|---:|']
+        lines += ['', '| server (registry1) | wall | CPU controller + nodes | tasks (remote) | changed tasks '
+                  '| failed runs | peak memory: tree PSS / RSS, largest process |',
+                  '|---|---:|---:|---:|---:|---:|---:|']
         for label, key in (('fresh deploy: PKI + config + container until /v2/ answers', 'fresh'),
                            ('no-op rerun', 'noop')):
             x = s[key]
-            lines.append('| %s | %s | %s + %s | %s (%s) | %.0f / %.0f MiB, %.0f MiB |' % (
-                label, fmt(x['wall']), fmt(x['controller_cpu']), fmt(x['nodes_cpu']), fmt(x['tasks_per_host'], '', 0), fmt(x['remote_tasks_per_host'], '', 0),
+            lines.append('| %s | %s | %s + %s | %s (%s) | %s | %d | %.0f / %.0f MiB, %.0f MiB |' % (
+                label, fmt(x['wall']), fmt(x['controller_cpu']), fmt(x['nodes_cpu']), fmt(x['tasks_per_host'], '', 0),
+                fmt(x['remote_tasks_per_host'], '', 0), fmt(x['changed_per_host'], '', 0), x['failed_runs'],
                 x['tree_pss_mib']['max'], x['tree_rss_mib']['max'], x['ru_maxrss_mib']['max']))
     lines += ['', 'Tasks/host = ok+changed+failed+skipped from the recap (changed is counted in ok); remote = '
               'tasks that opened a connection to the host (not set_fact/validate_argument_spec/assert/debug, '
               'not delegated to localhost). Memory: the ansible-playbook process tree sampled every 0.1 s '
               'from /proc (sum of Pss and of Rss from smaps_rollup; fork workers share pages, so RSS over-counts), '
               'and ru_maxrss from wait4() (the largest single process of the tree).']
-    if result['failures']:
-        lines += ['', '**FAILURES:** ' + '; '.join(result['failures'])]
+    if result['observations']:
+        lines += ['', '**Observed during the runs** (see the log): ' + '; '.join(result['observations'])]
     return '\n'.join(lines) + '\n'
 
 
@@ -502,7 +544,8 @@ def main():
             print('clients: N=%d, %d runs' % (n, args.runs), flush=True)
             result['clients'].append(bench.clients(n))
         result['profile'] = {label: profile(run) for label, run in bench.profile_runs.items()}
-        result['failures'] = bench.failures
+        result['observations'] = bench.observations
+        result['node_cpu_source'] = bench.cpu_source
         result['finished'] = time.time()
         result['loadavg_at_end'] = open('/proc/loadavg').read().split()[:3]
         result['duration_s'] = round(result['finished'] - started, 1)
@@ -525,9 +568,9 @@ def main():
                 ' + '.join('%s %.2f s%s' % (r['task'][:40], r['seconds'], '' if r['remote'] else ' (controller)')
                            for r in prof['tasks']), prof['after_last_task']))
     print('\nwrote %s.json and %s.md (%.0f s in all)' % (args.out, args.out, result['duration_s']))
-    if result['failures']:
-        print('\n!!! %d functional failure(s): %s' % (len(result['failures']), '; '.join(result['failures'])))
-        return 1
+    if result['observations']:
+        print('\n%d observation(s) worth a look (reported, not asserted; tests/integration asserts behaviour): %s'
+              % (len(result['observations']), '; '.join(result['observations'])))
     return 0
 
 

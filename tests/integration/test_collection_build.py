@@ -1,13 +1,21 @@
-"""The collection as users get it: `ansible-galaxy collection build`, then install into a clean venv."""
+"""The collection as users get it: `ansible-galaxy collection build`, then install into a clean venv,
+and galaxy-importer (what Galaxy and Automation Hub run on every upload) on the same tarball."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tarfile
 
+import pytest
+
 from bed.playbook import ROOT
+
+IMPORTER_VENV = os.environ.get('BERTH_IMPORTER_VENV', os.path.join(ROOT, '.build', 'importer-venv'))
+IMPORTER_CONFIG = os.path.join(ROOT, 'tests', 'galaxy_importer', 'galaxy-importer.cfg')
+ROLES = ('client', 'common', 'server')
 
 
 def sh(*cmd, **kwargs):
@@ -16,16 +24,61 @@ def sh(*cmd, **kwargs):
     return proc.stdout + proc.stderr
 
 
-def test_build_then_install_into_a_clean_venv(tmp_path):
-    sh('ansible-galaxy', 'collection', 'build', '--output-path', str(tmp_path), cwd=ROOT)
-    tarball = str(tmp_path / 'berth-registry-0.1.0.tar.gz')
+@pytest.fixture(scope='module')
+def tarball(tmp_path_factory):
+    out = tmp_path_factory.mktemp('build')
+    sh('ansible-galaxy', 'collection', 'build', '--output-path', str(out), cwd=ROOT)
+    return str(out / 'berth-registry-0.1.0.tar.gz')
+
+
+def test_tarball_holds_the_collection_and_nothing_of_the_workspace(tarball):
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     for wanted in ('plugins/modules/registry_client.py', 'roles/server/templates/config.yml.j2',
-                   'playbooks/site.yml', 'meta/runtime.yml', 'README.md'):
+                   'playbooks/site.yml', 'meta/runtime.yml', 'README.md', 'changelogs/changelog.yaml'):
         assert wanted in names
-    assert not [n for n in names if n.startswith(('.venv', '.build', 'scripts/')) or '__pycache__' in n]
+    for role in ROLES:
+        assert 'roles/%s/README.md' % role in names
+    leaked = [n for n in names if n.startswith(('.venv', '.build', '.ci', '.git', 'scripts', 'tests/output'))
+              or '__pycache__' in n or '.pytest_cache' in n or n.endswith('.tar.gz')]
+    assert not leaked, leaked
 
+
+def test_galaxy_importer_accepts_the_tarball(tarball, tmp_path):
+    importer = os.path.join(IMPORTER_VENV, 'bin', 'python')
+    if not os.path.exists(importer):
+        pytest.fail('no galaxy-importer venv at %s: ./scripts/test integration installs it' % IMPORTER_VENV,
+                    pytrace=False)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(('GALAXY_IMPORTER_', 'ANSIBLE_')) and k != 'VIRTUAL_ENV'}
+    env.update({
+        'GALAXY_IMPORTER_CONFIG': IMPORTER_CONFIG,
+        'GALAXY_IMPORTER_TMP_ROOT_DIR': str(tmp_path),
+        'GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP': str(tmp_path / 'ansible-tmp'),
+        # ansible-doc and ansible-lint from the importer's own venv, as on Galaxy
+        'PATH': os.path.join(IMPORTER_VENV, 'bin') + os.pathsep + env.get('PATH', ''),
+        'HOME': str(tmp_path),
+        'ANSIBLE_NOCOLOR': '1',
+    })
+    proc = subprocess.run([importer, '-m', 'galaxy_importer.main', tarball], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    output = proc.stdout + proc.stderr
+    errors = [line for line in output.splitlines() if 'ERROR' in line]
+    assert proc.returncode == 0 and not errors, 'galaxy-importer (rc=%d) reported:\n%s\n\n%s' % (
+        proc.returncode, '\n'.join(errors), output[-6000:])
+    assert 'Importer processing completed successfully' in output, output[-6000:]
+
+    with open(tmp_path / 'importer_result.json') as f:
+        result = json.load(f)
+    contents = {(c['content_type'], c['content_name']): c for c in result['docs_blob']['contents']}
+    for role in ROLES:
+        readme = contents[('role', role)]
+        assert readme['readme_file'] == 'README.md' and 'registry_' in readme['readme_html'], role
+    modules = [name for kind, name in contents if kind == 'module']
+    assert 'registry_client' in modules and all(contents[('module', m)]['doc_strings'] for m in modules)
+
+
+def test_build_then_install_into_a_clean_venv(tarball, tmp_path):
     venv = tmp_path / 'venv'
     sh(sys.executable, '-m', 'venv', str(venv))
     with open(os.path.join(ROOT, 'requirements.txt')) as f:

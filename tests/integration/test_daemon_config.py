@@ -13,9 +13,13 @@ import pytest
 
 from bed.playbook import run_playbook
 
+import _bad_inputs
+from _bad_inputs import DIR, Case, Link
+from _secrets import assert_no_leaks, marker
 from _throwaway_dockerd import Engine
 
-PLAYBOOK = os.path.join(os.path.dirname(__file__), 'targets', 'docker_daemon_config', 'run.yml')
+PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'docker_daemon_config', 'run.yml')
+BAD_PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'docker_daemon_config', 'bad_inputs.yml')
 START = {
     'runtimes': {'crun': {'path': '/usr/bin/crun', 'runtimeArgs': ['--debug']}},
     'log-driver': 'json-file',
@@ -35,11 +39,15 @@ def engine(tmp_path_factory):
         eng.stop()
 
 
-@pytest.fixture
-def inventory(tmp_path):
+def _localhost(tmp_path):
     path = tmp_path / 'inventory'
     path.write_text('localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n')
     return str(path)
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    return _localhost(tmp_path)
 
 
 def run(engine, inventory, tmp_path, check=False, **module_vars):
@@ -127,7 +135,7 @@ def test_bad_entry_refused_nothing_written(engine, inventory, tmp_path):
     before = file_bytes(engine)
     res, result = run(engine, inventory, tmp_path, expect_failure=True,
                       dc_merge={'registry-mirrors': ['mirror.example']})
-    assert result['failed'] and "registry-mirrors entry 'mirror.example' is not an http(s):// URL" in result['msg']
+    assert result['failed'] and "registry-mirrors entry: 'mirror.example' is not an http(s):// URL" in result['msg']
     assert file_bytes(engine) == before
 
 
@@ -192,3 +200,108 @@ def four_steps_on(path, engine, inventory, tmp_path):
         if not check:
             results.append(result)
     return results
+
+
+MIRROR_PASSWORD = 'Mk-5b2e7a-PROXYPW-91c4'
+DEEP = b'{"labels": ' + b'[' * 100000 + b']' * 100000 + b'}'
+
+BAD_CASES = [
+    Case('file-is-a-list', {'settings': {'debug': True}}, ['daemon.json', 'JSON object', 'list'],
+         {'daemon.json': b'["debug"]\n'}),
+    Case('file-is-a-string', {'settings': {'debug': True}}, ['daemon.json', 'JSON object', 'str'],
+         {'daemon.json': b'"debug"\n'}),
+    Case('file-is-a-number', {'settings': {'debug': True}}, ['daemon.json', 'JSON object', 'int'],
+         {'daemon.json': b'42\n'}),
+    Case('file-not-json', {'settings': {'debug': True}}, ['daemon.json', 'not valid JSON'],
+         {'daemon.json': b'{"debug": true,\n'}),
+    Case('file-nan', {'settings': {'debug': True}}, ['daemon.json', 'NaN'],
+         {'daemon.json': b'{"max-concurrent-downloads": NaN}\n'}),
+    Case('file-infinity', {'settings': {'debug': True}}, ['daemon.json', 'Infinity'],
+         {'daemon.json': b'{"max-concurrent-downloads": -Infinity}\n'}),
+    Case('file-deeply-nested', {'settings': {'debug': True}}, ['daemon.json', 'nested'],
+         {'daemon.json': DEEP}),
+    Case('file-huge', {'settings': {'debug': True}}, ['daemon.json', 'bytes'],
+         {'daemon.json': b'{"labels": ["' + b'x' * (2 * 1024 * 1024) + b'"]}\n'}),
+    Case('file-not-utf8', {'settings': {'debug': True}}, ['daemon.json', 'UTF-8'],
+         {'daemon.json': b'{"labels": ["caf\xe9"]}\n'}),
+    Case('file-is-a-directory', {'settings': {'debug': True}}, ['daemon.json', 'directory'],
+         {'daemon.json': DIR}),
+    Case('symlink-to-a-list', {'settings': {'debug': True}}, ['daemon.json', 'list'],
+         {'real.json': b'[1]\n', 'daemon.json': Link('real.json')}),
+    Case('key-holds-a-string', {'merge': {'insecure-registries': ['b.example:5000']}},
+         ['insecure-registries', "'a.example:5000'", 'list'],
+         {'daemon.json': b'{"insecure-registries": "a.example:5000"}\n'}),
+    Case('merge-value-not-a-list', {'merge': {'insecure-registries': 'a.example:5000'}},
+         ['merge', 'insecure-registries', 'list']),
+    Case('entry-with-scheme', {'merge': {'insecure-registries': ['http://a.example:5000']}},
+         ['insecure-registries', "'http://a.example:5000'", 'host:port', 'no scheme']),
+    Case('entry-with-newline', {'merge': {'insecure-registries': ['a.example\nevil.example:5000']}},
+         ['insecure-registries', 'control character']),
+    Case('entry-with-nul', {'merge': {'insecure-registries': ['a.example\x00:5000']}},
+         ['insecure-registries', 'control character']),
+    Case('entry-dot-dot', {'merge': {'insecure-registries': ['..']}}, ['insecure-registries', "'..'"]),
+    Case('entry-with-zone', {'merge': {'insecure-registries': ['[fe80::1%eth0]:5000']}},
+         ['insecure-registries', 'fe80::1%eth0', 'zone']),
+    Case('entry-too-long', {'merge': {'insecure-registries': ['a' * 300 + '.example:5000']}},
+         ['insecure-registries', 'DNS name']),
+    Case('entry-port-out-of-range', {'merge': {'insecure-registries': ['a.example:70000']}},
+         ['insecure-registries', "'a.example:70000'"]),
+    Case('mirror-with-credentials', {'merge': {'registry-mirrors': ['https://alice:%s@mirror.example' % MIRROR_PASSWORD]}},
+         ['registry-mirrors', 'mirror.example', 'credentials'], forbid=[MIRROR_PASSWORD, 'alice:']),
+    Case('mirror-not-a-url', {'merge': {'registry-mirrors': ['mirror.example']}},
+         ['registry-mirrors', "'mirror.example'", 'http(s)://']),
+    Case('mirror-with-path', {'merge': {'registry-mirrors': ['https://mirror.example/v2/']}},
+         ['registry-mirrors', "'https://mirror.example/v2/'", 'path']),
+    Case('key-in-settings-and-merge', {'merge': {'insecure-registries': ['a.example']},
+                                       'settings': {'insecure-registries': []}},
+         ['insecure-registries', 'settings', 'merge']),
+    Case('entry-merged-and-removed', {'merge': {'insecure-registries': ['a.example']},
+                                      'remove': {'insecure-registries': ['a.example']}},
+         ['insecure-registries', 'a.example', 'both']),
+    Case('settings-nan', {'settings': {'max-concurrent-downloads': float('nan')}},
+         ['settings', 'max-concurrent-downloads', 'NaN']),
+    Case('docker-host-ssh', {'settings': {'debug': True}, 'docker_host': 'ssh://builder@h.example'},
+         ['docker_host', "'ssh://builder@h.example'", 'unix://']),
+    Case('docker-host-no-scheme', {'settings': {'debug': True}, 'docker_host': 'h.example:2375'},
+         ['docker_host', "'h.example:2375'", 'unix://']),
+    Case('apply-not-a-choice', {'settings': {'debug': True}, 'apply': 'restart-now'},
+         ['apply', 'restart-now', 'auto, reload, restart, none']),
+]
+
+
+def test_bad_inputs_fail_clearly_and_change_nothing(tmp_path):
+    dirs = _bad_inputs.build(str(tmp_path), BAD_CASES)
+    before = {name: _bad_inputs.snapshot(path) for name, path in dirs.items()}
+    cases = [dict(case.args, name=case.name) for case in BAD_CASES]
+    res = run_playbook(BAD_PLAYBOOK, inventory=_localhost(tmp_path), extra_vars={'workdir': str(tmp_path), 'cases': cases})
+    assert res.rc == 0, str(res)
+    with open(tmp_path / 'results.json') as f:
+        results = json.load(f)
+    found = _bad_inputs.problems(BAD_CASES, results, dirs, before)
+    assert not found, '\n'.join(found)
+
+
+def test_no_secret_in_any_output(tmp_path):
+    """-vvv --diff, check and real, first run and rerun: proxy passwords in the file or given never show."""
+    in_file, given = marker('proxy-password'), marker('proxy-password')
+    path = tmp_path / 'daemon.json'
+    path.write_text(json.dumps({'proxies': {'http-proxy': 'http://build:%s@proxy.example:3128' % in_file},
+                                'log-driver': 'json-file'}, indent=2) + '\n')
+    base = {'dc_path': str(path), 'dc_docker_host': 'unix://%s' % (tmp_path / 'none.sock'),
+            'dc_pid_file': str(tmp_path / 'none.pid'), 'dc_apply': 'none', 'result_file': str(tmp_path / 'r.json')}
+    for module_vars in ({'dc_merge': {'insecure-registries': ['reg.example:5000'],
+                                      'registry-mirrors': ['https://mirror.example']}},
+                        {'dc_settings': {'proxies': {'https-proxy': 'http://ci:%s@proxy.example:3128' % given}}}):
+        for check, changed in ((True, 1), (False, 1), (True, 0), (False, 0)):
+            res = run_playbook(PLAYBOOK, inventory=_localhost(tmp_path), extra_vars=dict(base, **module_vars),
+                               check=check, diff=True, args=('-vvv',))
+            assert res.rc == 0 and res.changed('localhost') == changed, str(res)
+            assert_no_leaks(res, [in_file, given], 'docker_daemon_config')
+    assert given in path.read_text()
+
+
+def test_module_defaults_group_docker_sets_docker_host_without_breaking_other_modules(tmp_path):
+    res = run_playbook(os.path.join(os.path.dirname(PLAYBOOK), 'module_defaults.yml'), inventory=_localhost(tmp_path),
+                       extra_vars={'workdir': str(tmp_path)})
+    assert res.rc == 0, str(res)
+    assert not os.path.exists(tmp_path / 'ca.key') and os.path.exists(tmp_path / 'daemon.json')

@@ -20,7 +20,7 @@ from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image, save_registry_image
 from bed.playbook import ROOT, run_playbook
 
-PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'targets', 'registry_container', 'run.yml')
+PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_container', 'run.yml')
 HTTP_CONFIG = """\
 version: 0.1
 log:

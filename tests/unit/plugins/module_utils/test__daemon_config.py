@@ -1,111 +1,50 @@
+"""The docker_daemon_config driver run as the module runs (AnsibleModule + run_module), apply=none.
+
+Reload, restart and the confirmation through /info run against a real dockerd in the integration tests.
+"""
+
 import json
 
-import pytest
+from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DockerDaemonConfig, argument_spec
 
-from ansible_collections.berth.registry.plugins.module_utils._daemon_config import (
-    DaemonConfigError, changed_keys, compute_config, engine_differences, flag_conflicts, flag_keys,
-    format_config, needs_restart, parse_config, validate_config,
-)
-from ansible_collections.berth.registry.plugins.module_utils._docker_engine import parse_exec_start
-
-CURRENT = {'runtimes': {'crun': {'path': '/usr/bin/crun'}}, 'insecure-registries': ['a:5000'], 'log-driver': 'local'}
+PROXY_PASSWORD = 'Mk-4b8e1f-PROXY-0c3d'
+PROXIES = {'http-proxy': 'http://build:%s@proxy.example:3128' % PROXY_PASSWORD}
 
 
-def test_merge_appends_new_entries_and_keeps_order():
-    new = compute_config(CURRENT, merge={'insecure-registries': ['b:5000', 'a:5000', 'c:1']})
-    assert new['insecure-registries'] == ['a:5000', 'b:5000', 'c:1']
-    assert list(new) == list(CURRENT)
-    assert CURRENT['insecure-registries'] == ['a:5000']  # input untouched
+def run(run_driver, tmp_path, check_mode=False, **params):
+    args = dict(path=str(tmp_path / 'daemon.json'), docker_host='unix://%s' % (tmp_path / 'none.sock'),
+                pid_file=str(tmp_path / 'none.pid'), apply='none', validate=False)
+    args.update(params)
+    return run_driver(argument_spec(), DockerDaemonConfig, args, check_mode)
 
 
-def test_merge_into_missing_key_appends_it_last():
-    new = compute_config(CURRENT, merge={'registry-mirrors': ['https://m.example']})
-    assert list(new)[-1] == 'registry-mirrors'
+def test_result_and_diff_show_only_the_keys_given(run_driver, tmp_path):
+    (tmp_path / 'daemon.json').write_text(json.dumps({'proxies': PROXIES, 'log-driver': 'local'}))
+    merge = {'insecure-registries': ['reg.example:5000']}
+    result, out = run(run_driver, tmp_path, check_mode=True, merge=merge)
+    assert result['differences'] == [{'field': 'insecure-registries', 'before': None, 'after': ['reg.example:5000']}]
+    assert result['diff'] == {'before': {}, 'after': {'insecure-registries': ['reg.example:5000']},
+                              'before_header': str(tmp_path / 'daemon.json'),
+                              'after_header': str(tmp_path / 'daemon.json')}
+    assert result['managed_config'] == {'insecure-registries': ['reg.example:5000']} and result['applied'] == 'skipped'
+    assert PROXY_PASSWORD not in out and 'log-driver' not in out
+    result, out = run(run_driver, tmp_path, merge=merge, backup=True)
+    assert result['changed'] and result['applied'] == 'none' and PROXY_PASSWORD not in out
+    assert json.loads(open(result['backup_file']).read()) == {'proxies': PROXIES, 'log-driver': 'local'}
+    assert list(json.loads((tmp_path / 'daemon.json').read_text())) == ['proxies', 'log-driver', 'insecure-registries']
+    result, out = run(run_driver, tmp_path, merge=merge)
+    assert not result['changed'] and result['differences'] == []
 
 
-def test_remove_to_empty_writes_empty_list():
-    new = compute_config(CURRENT, remove={'insecure-registries': ['a:5000']})
-    assert new['insecure-registries'] == []
-    assert changed_keys(CURRENT, new) == ['insecure-registries']
+def test_a_proxy_password_given_in_settings_is_masked_everywhere(run_driver, tmp_path):
+    result, out = run(run_driver, tmp_path, settings={'proxies': PROXIES})
+    assert result['changed'] and PROXY_PASSWORD not in out
+    assert result['managed_config'] == {'proxies': {'http-proxy': 'http://***@proxy.example:3128'}}
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {'proxies': PROXIES}
 
 
-def test_remove_from_absent_key_changes_nothing():
-    new = compute_config(CURRENT, remove={'registry-mirrors': ['https://m.example']})
-    assert new == CURRENT and 'registry-mirrors' not in new
-
-
-def test_settings_set_exact_values():
-    new = compute_config(CURRENT, settings={'debug': True, 'insecure-registries': []})
-    assert new['debug'] is True and new['insecure-registries'] == []
-
-
-def test_conflicting_options_are_refused():
-    with pytest.raises(DaemonConfigError, match='both in settings and in merge'):
-        compute_config(CURRENT, merge={'insecure-registries': ['x']}, settings={'insecure-registries': []})
-    with pytest.raises(DaemonConfigError, match='both merged and removed'):
-        compute_config(CURRENT, merge={'insecure-registries': ['x']}, remove={'insecure-registries': ['x']})
-    with pytest.raises(DaemonConfigError, match='not a list'):
-        compute_config(CURRENT, merge={'log-driver': ['x']})
-
-
-def test_format_is_two_space_indent_with_trailing_newline_and_order_kept():
-    text = format_config(CURRENT)
-    assert text.endswith('}\n') and '\n  "runtimes": {\n    "crun"' in text
-    assert list(json.loads(text)) == list(CURRENT)
-
-
-def test_parse_errors_name_the_path():
-    with pytest.raises(DaemonConfigError, match=r'/x/daemon.json is not valid JSON: Expecting'):
-        parse_config(b'{"a": ', '/x/daemon.json')
-    with pytest.raises(DaemonConfigError, match=r'/x/daemon.json does not hold a JSON object but a list'):
-        parse_config(b'[1]', '/x/daemon.json')
-    assert parse_config(None, 'p') == {} and parse_config(b'  \n', 'p') == {}
-
-
-@pytest.mark.parametrize('config, problem', [
-    ({'insecure-registries': 'a:5000'}, 'must be a list of strings'),
-    ({'insecure-registries': ['http://a:5000']}, 'must not contain a scheme'),
-    ({'insecure-registries': ['10.0.0.0/33']}, 'not a valid CIDR'),
-    ({'insecure-registries': ['a b']}, 'is not host[:port]'),
-    ({'insecure-registries': ['a:70000']}, 'is not host[:port]'),
-    ({'registry-mirrors': ['mirror.example']}, 'is not an http(s):// URL'),
-    ({'registry-mirrors': ['https://m.example/path']}, 'must not have a path'),
-])
-def test_validation_problems(config, problem):
-    problems = validate_config(config, list(config))
-    assert problems and problem in problems[0]
-
-
-def test_valid_entries_pass():
-    config = {'insecure-registries': ['reg.example:5000', '10.0.0.0/8', '192.0.2.1', '[::1]:5000'],
-              'registry-mirrors': ['https://m.example', 'http://10.0.0.1:5000/'], 'log-driver': 'local'}
-    assert validate_config(config, list(config)) == []
-
-
-def test_flag_keys_map_singular_flags_to_plural_keys():
-    argv = ['/usr/sbin/dockerd', '-H', 'fd://', '--registry-mirror=https://m', '--insecure-registry', 'x',
-            '--config-file', '/etc/docker/daemon.json', '-D', '--log-driver=local']
-    assert flag_keys(argv) == {'hosts', 'registry-mirrors', 'insecure-registries', 'debug', 'log-driver'}
-    assert flag_conflicts(['registry-mirrors', 'labels'], [('cmdline', argv)]) == {'registry-mirrors': 'cmdline'}
-
-
-def test_parse_exec_start():
-    value = ('{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock'
-             ' ; ignore_errors=no ; start_time=[n/a] }')
-    assert parse_exec_start(value) == ['/usr/bin/dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock']
-    assert parse_exec_start('') == []
-
-
-def test_needs_restart():
-    assert needs_restart(['insecure-registries', 'registry-mirrors', 'debug']) == []
-    assert needs_restart(['log-driver', 'debug']) == ['log-driver']
-
-
-def test_engine_differences_normalise():
-    info = {'RegistryConfig': {'InsecureRegistryCIDRs': ['127.0.0.0/8', '10.0.0.0/8'],
-                               'IndexConfigs': {'docker.io': {'Secure': True}, 'reg:5000': {'Secure': False}},
-                               'Mirrors': ['https://m.example/']}}
-    config = {'insecure-registries': ['reg:5000', '10.1.2.3/8'], 'registry-mirrors': ['https://m.example']}
-    assert engine_differences(config, ['insecure-registries', 'registry-mirrors'], info) == {}
-    diffs = engine_differences({'insecure-registries': []}, ['insecure-registries'], info)
-    assert diffs == {'insecure-registries': {'file': [], 'engine': ['10.0.0.0/8', 'reg:5000']}}
+def test_a_failure_keeps_the_differences_and_names_the_file(run_driver, tmp_path):
+    (tmp_path / 'daemon.json').write_text('{"debug": NaN}')
+    result, dummy = run(run_driver, tmp_path, settings={'debug': True})
+    assert result['failed'] and result['msg'].startswith('%s is not valid JSON: NaN' % (tmp_path / 'daemon.json'))
+    assert result['differences'] == [] and (tmp_path / 'daemon.json').read_text() == '{"debug": NaN}'

@@ -37,3 +37,10 @@ def test_text_fields_become_line_diffs_and_extend_prefixes():
                        'before': '10.0.0.1 reg\n', 'after': '10.0.0.2 reg\n'}
     assert d.fields == ['ca', 'hosts: /etc/hosts']
     assert 'ca' in d
+
+
+def test_describe_is_one_line_for_messages():
+    d = Differences().add('subject', '/CN=a', '/CN=b').add('certificate', None, 'new')
+    d.add('pw', 'x-Pw-1', 'y-Pw-2', secret=True)
+    assert d.describe() == 'subject: /CN=a -> /CN=b; certificate: (none) -> new; pw: (secret) -> (secret, changed)'
+    assert Differences().describe() == ''

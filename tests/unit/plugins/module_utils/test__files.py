@@ -1,4 +1,5 @@
 import os
+import shutil
 import stat
 
 import pytest
@@ -115,3 +116,30 @@ def test_read_text_names_a_file_that_is_not_utf8(tmp_path):
     bad.write_bytes(b'127.0.0.1 caf\xe9\n')
     with pytest.raises(BerthError, match='hosts is not UTF-8'):
         read_text(str(bad), option='hosts_path')
+
+
+def test_backup_keeps_a_private_copy_of_the_replaced_file(writer, tmp_path, monkeypatch):
+    path = str(tmp_path / 'ca.key')
+    writer.write(writer.attrs(path, 0o600), b'old key')
+    seen = []
+    real_copy = shutil.copyfile
+
+    def spy(src, dst, *args, **kwargs):
+        result = real_copy(src, dst, *args, **kwargs)
+        seen.append(mode_of(dst))
+        return result
+    monkeypatch.setattr(shutil, 'copyfile', spy)
+    backup = writer.write(writer.attrs(path, 0o600), b'new key', backup=True)
+    assert backup and backup != path and backup.startswith(path + '.')
+    with open(backup, 'rb') as f:
+        assert f.read() == b'old key'
+    assert seen and all(m & 0o077 == 0 for m in seen) and mode_of(backup) == 0o600
+    assert writer.write(writer.attrs(str(tmp_path / 'new'), 0o644), b'x', backup=True) is None
+
+
+def test_without_a_mode_an_existing_file_keeps_its_own(writer, tmp_path):
+    path = tmp_path / 'daemon.json'
+    path.write_bytes(b'{}')
+    path.chmod(0o640)
+    writer.write(writer.attrs(str(path)), b'{"debug": true}')
+    assert path.read_bytes() == b'{"debug": true}' and mode_of(str(path)) == 0o640

@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from ansible_collections.berth.registry.plugins.module_utils import _htpasswd as ht
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 
 ALICE = 'Alice-pw-7f3k!'
 
@@ -42,7 +43,7 @@ def test_parse_keeps_comments_and_blank_lines():
 
 @pytest.mark.parametrize('text,number', [('alice:$2y$x\nnocolon\n', 2), (':hash\n', 1), ('bob:\n', 1)])
 def test_malformed_line_names_its_number(text, number):
-    with pytest.raises(ht.HtpasswdError, match='malformed line %d' % number):
+    with pytest.raises(ht.HtpasswdError, match='line %d is not "name:hash"' % number):
         ht.parse(text)
 
 
@@ -51,41 +52,58 @@ def test_duplicate_user_in_file():
         ht.parse('a:x\na:y\n')
 
 
-@pytest.mark.parametrize('name', ['a:b', 'a b', 'a\nb', '', '#x', 'tab\tname'])
+@pytest.mark.parametrize('name', ['a:b', 'a b', '#x'])
 def test_bad_names_refused(name):
-    with pytest.raises(ht.HtpasswdError, match='not allowed'):
-        ht.check_name(name)
+    with pytest.raises(ht.HtpasswdError, match="users\\[0\\].name: %r is not allowed" % name):
+        ht.check_name(name, 'users[0].name')
 
 
-def test_plan_add_update_remove_exclusive():
+@pytest.mark.parametrize('name,says', [
+    ('a\nb', 'control character'), ('tab\tname', 'control character'), ('nul\x00', 'control character'),
+    ('bell\x07', 'control character'), ('esc\x1b[2J', 'control character'), ('del\x7f', 'control character'),
+    ('', 'must not be empty'), ('u' * 256, 'longer than 255 characters'),
+])
+def test_control_characters_empty_and_overlong_names_refused(name, says):
+    """Issue 9: control characters in user names were accepted."""
+    with pytest.raises(BerthError, match='users\\[2\\].name.*%s' % says):
+        ht.check_name(name, 'users[2].name')
+    assert ht.check_name('u' * 255) == 'u' * 255
+
+
+def test_decide_add_update_remove_exclusive():
     hashes = (ht.hash_password(ALICE.encode(), 4), ht.hash_password(b'bob-old-pw', 4))
     lines = ht.parse('# c\nalice:%s\nbob:%s\ncarol:$apr1$x$y\n' % hashes)
     users = [{'name': 'alice', 'password': ALICE}, {'name': 'bob', 'password': 'bob-new-pw'},
              {'name': 'dave', 'password': 'dave-pw-9'}]
-    assert ht.plan(lines, users, False) == (['dave'], ['bob'], [])
-    assert ht.plan(lines, users, True) == (['dave'], ['bob'], ['carol'])
-    assert ht.plan(lines, [{'name': 'carol', 'password': 'c'}], False) == ([], ['carol'], [])
-    assert ht.plan(lines, [{'name': 'bob', 'state': 'absent'}, {'name': 'zed', 'state': 'absent'}],
-                   False) == ([], [], ['bob'])
-    assert ht.plan(lines, [{'name': 'bob'}], False) == ([], [], [])
-    new = ht.apply(lines, users, ['dave'], ['bob'], ['carol'], 4)
+    assert ht.decide(lines, users, False) == (['dave'], ['bob'], [])
+    assert ht.decide(lines, users, True) == (['dave'], ['bob'], ['carol'])
+    assert ht.decide(lines, [{'name': 'carol', 'password': 'c'}], False) == ([], ['carol'], [])
+    assert ht.decide(lines, [{'name': 'bob', 'state': 'absent'}, {'name': 'zed', 'state': 'absent'}],
+                     False) == ([], [], ['bob'])
+    assert ht.decide(lines, [{'name': 'bob'}], False) == ([], [], [])
+    new = ht.updated_lines(lines, users, ['dave'], ['bob'], ['carol'], 4)
     assert [getattr(line, 'name', line) for line in new] == ['# c', 'alice', 'bob', 'dave']
     assert new[1].hash == lines[1].hash  # untouched user keeps its hash
     assert ht.password_matches(b'bob-new-pw', new[2].hash)
 
 
-def test_plan_errors():
-    with pytest.raises(ht.HtpasswdError, match='password is required'):
-        ht.plan([], [{'name': 'new'}], False)
-    with pytest.raises(ht.HtpasswdError, match='more than once: a'):
-        ht.plan([], [{'name': 'a', 'password': 'x'}, {'name': 'a', 'password': 'y'}], False)
-    with pytest.raises(ht.HtpasswdError, match='longer than 72 bytes'):
-        ht.plan([], [{'name': 'a', 'password': 'x' * 73}], False)
-    with pytest.raises(ht.HtpasswdError, match="'a:b'"):
-        ht.plan([], [{'name': 'a:b', 'password': 'x'}], False)
+def test_decide_errors_name_the_option_and_never_the_password():
+    cases = [
+        ([{'name': 'new'}], r"users\[0\].password: user 'new' does not exist yet: a password is required"),
+        ([{'name': 'a', 'password': 'x'}, {'name': 'a', 'password': 'y'}], "users: 'a' listed more than once"),
+        ([{'name': 'a', 'password': 'x' * 73}], r"users\[0\].password of user 'a' is longer than 72 bytes"),
+        ([{'name': 'ok', 'password': 'Mk-1-PW'}, {'name': 'a:b', 'password': 'x'}], r"users\[1\].name: 'a:b'"),
+        ([{'name': 'a', 'password': 'Mk-nul\x00-PW'}], r"users\[0\].password of user 'a' contains a NUL byte"),
+        # issue 9: an empty password was accepted (and hashed)
+        ([{'name': 'a', 'password': ''}], r"users\[0\].password of user 'a' must not be empty"),
+    ]
+    for users, message in cases:
+        with pytest.raises(ht.HtpasswdError, match=message) as exc:
+            ht.decide([], users, False)
+        assert 'Mk-' not in str(exc.value)
 
 
-@pytest.mark.parametrize('cost', [3, 32])
+@pytest.mark.parametrize('cost', [3, 32, True, '10'])
 def test_cost_bounds(cost):
-    with pytest.raises(ht.HtpasswdError, match='between 4 and 31'):
+    with pytest.raises(ht.HtpasswdError, match=r'cost: .* is out of range; bcrypt allows 4..31'):
         ht.check_cost(cost)

@@ -2,7 +2,7 @@ import pytest
 
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._names import (
-    check_text, dns_name, endpoint_text, ip_address, registry_endpoint,
+    check_text, dns_name, endpoint_text, ip_address, redact_userinfo, registry_endpoint, userinfo_secrets,
 )
 
 
@@ -46,3 +46,11 @@ def test_bad_registry_endpoints_name_the_value(value):
 def test_control_characters_are_refused():
     with pytest.raises(BerthError, match='control character'):
         check_text('CA\x00name', 'subject.CN')
+
+
+def test_userinfo_is_redacted_and_collected_for_no_log():
+    text = 'https://alice:Mk-1-PW-2@mirror.example:5000 and http://tok3n-Mk-9@proxy.example/x'
+    assert redact_userinfo(text) == 'https://***@mirror.example:5000 and http://***@proxy.example/x'
+    assert redact_userinfo(5) == 5
+    found = userinfo_secrets({'a': [text], 'b': 'no url here', 'c': 'mailto:x@y'})
+    assert set(found) == {'alice:Mk-1-PW-2', 'Mk-1-PW-2', 'tok3n-Mk-9'}
