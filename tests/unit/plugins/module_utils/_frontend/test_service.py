@@ -38,9 +38,9 @@ class Host(object):
 
     def run_command(self, argv):
         self.commands.append(argv)
-        if argv[-1] == 'reload' and self.on_reload:
+        if 'reload' in argv and self.on_reload:
             self.on_reload()
-        return self.answers.get(argv[-1], (0, '', ''))
+        return next((self.answers[word] for word in argv if word in self.answers), (0, '', ''))
 
     def service(self, systemd=False, binary='/usr/sbin/nginx'):
         return NginxService(self.run_command, lambda name, opt_dirs=None: binary, systemd=systemd,
