@@ -114,6 +114,31 @@ options:
         description: The client config.json.
         type: path
         default: /root/.docker/config.json
+  client_certificate:
+    description:
+      - This node's client certificate for a registry that requires mutual TLS (the server role's
+        C(registry_client_certificates)); the pair is issued on the controller, which holds the CA key, and given to
+        this node's task only (the client role reads it with a lookup, under C(no_log)).
+      - Written next to the CA where dockerd presents it - C(<certs_dir>/<host:port>/client.cert) and C(client.key)
+        (and C(<host>/) for port 443). The key is written first, 0600; the certificate 0644. dockerd reads them on
+        every connection - no reload, no restart.
+      - Omitted - any pair there is left alone.
+    type: dict
+    suboptions:
+      cert:
+        description: PEM text of the certificate (EKU clientAuth, signed by the registry's CA). Required with
+          O(client_certificate.state=present). Only C(CERTIFICATE) blocks are accepted.
+        type: str
+      key:
+        description: PEM text of its private key, unencrypted (C(PRIVATE KEY), C(EC PRIVATE KEY) or
+          C(RSA PRIVATE KEY)), exactly one block. Never shown, not even in a message that refuses it. Required with
+          O(client_certificate.state=present).
+        type: str
+      state:
+        description: V(absent) removes this registry's pair from certs.d.
+        type: str
+        choices: [present, absent]
+        default: present
   check:
     description:
       - Query the registry through the engine (an anonymous C(POST /auth)) and fail the host with the engine's
@@ -168,8 +193,9 @@ differences:
     - What differs (or differed) from the wanted state, one entry per difference, fields named after the unit -
       V(docker CA <path>) (before/after - SHA-256 fingerprints), V(docker daemon.json <key>) (before/after - the
       key's value; only the keys this module owns, never the rest of daemon.json), V(docker login <registry> in
-      <path>) (before/after - the user name, never the password), V(hosts <path>) (before/after - the lines naming
-      the host), and V(<field> mode)/V(owner)/V(group) for file attributes.
+      <path>) (before/after - the user name, never the password), V(docker client certificate <path>) (SHA-256
+      fingerprints), V(docker client key <path>) (masked - only that it appears, changes or goes), V(hosts <path>)
+      (before/after - the lines naming the host), and V(<field> mode)/V(owner)/V(group) for file attributes.
     - Empty when nothing changes.
   type: list
   elements: dict
@@ -193,6 +219,14 @@ ca_paths:
   type: list
   elements: str
   returned: always
+client_certificate_paths:
+  description: Where dockerd finds this node's client certificate and key, one pair per certs.d directory.
+  type: list
+  elements: dict
+  returned: when client_certificate is given with state present
+  sample:
+    - cert: /etc/docker/certs.d/registry.example.internal:443/client.cert
+      key: /etc/docker/certs.d/registry.example.internal:443/client.key
 applied:
   description: How dockerd took a daemon.json change - V(reloaded), V(none) (no change, or O(apply=none)) or
     V(skipped) (check mode, or no running dockerd).

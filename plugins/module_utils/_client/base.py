@@ -35,15 +35,19 @@ class Desired(object):
 
     registry: Registry. ca_certificates: PEM certificates to trust (a list: old + next CA during a
     rollover), empty for none. insecure: plain HTTP. mirrors: mirror URLs. login: None or
-    {username, password}.
+    {username, password}. client_certificate: this node's pair for mutual TLS
+    (client_pair.ClientCertificate), None to leave it alone; client_certificate_absent: remove it.
     """
 
-    def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None):
+    def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None,
+                 client_certificate=None, client_certificate_absent=False):
         self.registry = registry
         self.ca_certificates = list(ca_certificates)
         self.insecure = insecure
         self.mirrors = list(mirrors)
         self.login = login
+        self.client_certificate = client_certificate
+        self.client_certificate_absent = client_certificate_absent
 
 
 class ClientUnit(object):
@@ -104,11 +108,12 @@ class PlannedFile(object):
         self.data = None
         self.attributes_differ = False
 
-    def plan(self, tracker, field, data, before, after, text=False):
-        """Record a content difference (shown as before/after) and attribute differences. Returns whether any."""
+    def plan(self, tracker, field, data, before, after, text=False, secret=False):
+        """Record a content difference (shown as before/after, or masked when secret) and attribute differences.
+        Returns whether any."""
         self.data = None if data == self.current else data
         if self.data is not None:
-            tracker.add(field, before, after, text=text)
+            tracker.add(field, before, after, text=text, secret=secret)
         if self.current is not None:
             self.attributes_differ = self.writer.record_attributes(tracker, field, self.args)
         return self.pending

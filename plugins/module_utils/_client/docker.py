@@ -14,6 +14,7 @@ from ansible_collections.berth.registry.plugins.module_utils._certs_d import (
     DEFAULT_CERTS_DIR, ca_paths, fingerprints,
 )
 from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit, PlannedFile
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import ClientPairFiles, docker_pairs
 from ansible_collections.berth.registry.plugins.module_utils._docker_auth import (
     DEFAULT_CONFIG_PATH, check_no_helper, format_config, has_auth, parse_config, stored_username, with_auth,
 )
@@ -56,6 +57,7 @@ class DockerRuntime(ClientUnit):
         self.engine = engine
         self.daemon_config = daemon_config
         self.ca_paths = ca_paths(certs_dir, desired.registry.host, desired.registry.port)
+        self.client_pair = ClientPairFiles(writer, self.name, docker_pairs(self.ca_paths), 'certs_dir')
         self.auth_path = auth_path
         self.apply_mode = apply
         self.validate = validate
@@ -69,6 +71,7 @@ class DockerRuntime(ClientUnit):
     # -- planning (read-only) -------------------------------------------------------------
     def plan(self, tracker):
         self._plan_ca(tracker)
+        self.client_pair.plan(tracker, self.desired.client_certificate, self.desired.client_certificate_absent)
         self._plan_daemon_json(tracker)
         self._plan_login(tracker)
 
@@ -119,6 +122,7 @@ class DockerRuntime(ClientUnit):
     def apply(self):
         for planned in self.ca_files:
             planned.apply()
+        self.client_pair.apply()
         if self.keys:
             # only reloadable keys change here: auto means reload, and dockerd is never restarted
             outcome = self.daemon_config.apply(self.writer, 'reload' if self.apply_mode == 'auto' else self.apply_mode,
@@ -148,7 +152,10 @@ class DockerRuntime(ClientUnit):
         return passed, text if passed else '%s (through the engine at %s)' % (text, self.engine.docker_host)
 
     def facts(self):
-        return {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+        facts = {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+        if self.desired.client_certificate is not None:
+            facts['client_certificate_paths'] = self.client_pair.paths()
+        return facts
 
     def warnings(self):
         return self.daemon_config.warnings

@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) berth.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The node's client certificate in the docker unit (certs.d client.cert + client.key)."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.berth.registry.plugins.module_utils._certs_d import CertsDirError
+from ansible_collections.berth.registry.plugins.module_utils._client.base import Desired, Registry
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import ClientCertificate
+from ansible_collections.berth.registry.plugins.module_utils._client.docker import DockerRuntime
+from ansible_collections.berth.registry.plugins.module_utils._daemon_config import DaemonConfigChange
+from ansible_collections.berth.registry.plugins.module_utils._daemon_json import DaemonJson
+from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
+from ansible_collections.berth.registry.plugins.module_utils._files import FileWriter
+from ansible_collections.berth.registry.plugins.module_utils._pki.certs import dump_certificate
+from ansible_collections.berth.registry.plugins.module_utils._pki.keys import dump_private_key, generate_private_key
+from ansible_collections.berth.registry.plugins.module_utils._pki.kinds import ClientCertificate as ClientKind
+from ansible_collections.berth.registry.plugins.module_utils._pki.kinds import Request, RootCA, issue
+
+
+class NoDockerd(object):
+    warnings = []
+
+    def refuse_flag_conflicts(self, keys, path):
+        pass
+
+
+def make_pair(key_type='ecdsa-p256'):
+    ca_key = generate_private_key('ecdsa-p256')
+    ca = issue(Request(RootCA(), {'CN': 'Unit CA'}, 'ecdsa-p256', 30), ca_key)
+    key = generate_private_key(key_type)
+    cert = issue(Request(ClientKind(), {'CN': 'client1'}, key_type, 30), key, ca_key, ca)
+    return dump_certificate(cert).decode(), dump_private_key(key, None).decode(), key
+
+
+def unit(tmp_path, registry='reg.test', **desired):
+    desired = Desired(Registry.parse(registry), **desired)
+    change = DaemonConfigChange(DaemonJson(str(tmp_path / 'daemon.json')), NoDockerd())
+    return DockerRuntime(FileWriter(None), desired, None, change, str(tmp_path / 'certs.d'),
+                         str(tmp_path / 'config.json'), apply='none')
+
+
+def run(tmp_path, **desired):
+    docker = unit(tmp_path, **desired)
+    tracker = Differences()
+    docker.plan(tracker)
+    docker.apply()
+    return docker, tracker
+
+
+def test_the_pair_goes_next_to_the_ca_for_every_name_of_the_registry(tmp_path):
+    cert, key, dummy = make_pair()
+    pair = ClientCertificate.parse(cert, key)
+    docker, tracker = run(tmp_path, client_certificate=pair)
+    fields = [item['field'] for item in tracker.as_list()]
+    certs = tmp_path / 'certs.d'
+    assert fields == ['docker client key %s' % (certs / 'reg.test:443' / 'client.key'),
+                      'docker client certificate %s' % (certs / 'reg.test:443' / 'client.cert'),
+                      'docker client key %s' % (certs / 'reg.test' / 'client.key'),
+                      'docker client certificate %s' % (certs / 'reg.test' / 'client.cert')]
+    for name in ('reg.test:443', 'reg.test'):
+        assert (certs / name / 'client.cert').read_text() == cert
+        assert (certs / name / 'client.key').read_text() == key
+        assert stat.S_IMODE((certs / name / 'client.key').stat().st_mode) == 0o600
+        assert stat.S_IMODE((certs / name / 'client.cert').stat().st_mode) == 0o644
+    assert tracker.as_list()[0]['after'] == '(secret)' and tracker.as_list()[1]['after'].startswith('sha256 ')
+    assert docker.facts()['client_certificate_paths'][0] == {'cert': str(certs / 'reg.test:443' / 'client.cert'),
+                                                             'key': str(certs / 'reg.test:443' / 'client.key')}
+    dummy, again = run(tmp_path, client_certificate=pair)
+    assert not again
+
+
+def test_a_renewed_pair_is_a_secret_change_and_removal_takes_both(tmp_path):
+    cert, key, dummy = make_pair()
+    run(tmp_path, registry='reg.test:5000', client_certificate=ClientCertificate.parse(cert, key))
+    cert2, key2, dummy = make_pair()
+    docker, tracker = run(tmp_path, registry='reg.test:5000', client_certificate=ClientCertificate.parse(cert2, key2))
+    items = tracker.as_list()
+    assert items[0]['before'] == '(secret)' and items[0]['after'] == '(secret, changed)'
+    assert items[1]['before'] != items[1]['after']
+    assert key not in repr(items) and key2 not in repr(items)
+    (tmp_path / 'certs.d' / 'reg.test:5000' / 'ca.crt').write_text(cert2)
+    docker, tracker = run(tmp_path, registry='reg.test:5000', client_certificate_absent=True)
+    assert [i['after'] for i in tracker.as_list()] == [None, None]
+    assert sorted(p.name for p in (tmp_path / 'certs.d' / 'reg.test:5000').iterdir()) == ['ca.crt']
+    dummy, again = run(tmp_path, registry='reg.test:5000', client_certificate_absent=True)
+    assert not again
+
+
+def test_nothing_given_leaves_a_pair_alone(tmp_path):
+    cert, key, dummy = make_pair()
+    run(tmp_path, client_certificate=ClientCertificate.parse(cert, key))
+    dummy, tracker = run(tmp_path)
+    assert not tracker and (tmp_path / 'certs.d' / 'reg.test' / 'client.key').exists()
+
+
+def test_rsa_and_pkcs8_keys_are_accepted_in_canonical_pem(tmp_path):
+    cert, dummy, key = make_pair('rsa-2048')
+    pkcs8 = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode()
+    assert ClientCertificate.parse(cert, pkcs8.replace('\n', '\r\n')).key == pkcs8
+    traditional = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                    serialization.NoEncryption()).decode()
+    assert ClientCertificate.parse(cert, traditional).key.startswith('-----BEGIN RSA PRIVATE KEY-----')
+
+
+@pytest.mark.parametrize('make_key, found', [
+    (lambda cert, key, k: k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.BestAvailableEncryption(b'Mk-4e1f-PASSPHRASE-8a2c')).decode(),
+     'ENCRYPTED PRIVATE KEY'),
+    (lambda cert, key, k: key + key, 'PRIVATE KEY, PRIVATE KEY'),
+    (lambda cert, key, k: cert, 'CERTIFICATE'),
+    (lambda cert, key, k: 'garbage', 'no PEM block'),
+    (lambda cert, key, k: '-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n', None),
+])
+def test_a_bad_key_is_refused_without_showing_it(make_key, found):
+    cert, key, k = make_pair()
+    bad = make_key(cert, key, k)
+    with pytest.raises(CertsDirError) as exc:
+        ClientCertificate.parse(cert, bad)
+    message = str(exc.value)
+    assert message.startswith('client_certificate.key') and 'the value is not shown' in message
+    if found:
+        assert 'found: %s' % found in message
+    body = [line for line in bad.splitlines() if line and not line.startswith('-----')]
+    assert not any(line in message for line in body)
+
+
+def test_a_key_given_as_the_certificate_is_refused_without_showing_it():
+    cert, key, dummy = make_pair()
+    with pytest.raises(CertsDirError, match=r'client_certificate.cert: PEM block 1 is a PRIVATE KEY, not a CERTIFICATE: give only the client '
+                                           r'certificate, never a key'):
+        ClientCertificate.parse(key, key)
