@@ -33,6 +33,8 @@ from ansible_collections.berth.registry.plugins.module_utils._frontend.rights im
 from ansible_collections.berth.registry.plugins.module_utils._htpasswd_file import HtpasswdPlan
 
 NGINX_GROUP = 'www-data'  # Debian's nginx workers (``user www-data;``)
+# the files of the front end's directory (the spec's paths are these, under ``directory``)
+FILES = ('users.htpasswd', 'push.htpasswd', 'client-ca.crt', 'crl.pem')
 
 
 def digest(data):
@@ -57,7 +59,7 @@ class FrontendPlan(object):
         self.present = present
         self.tls_changed = tls_changed
         self.site_path = site_path
-        self.directory = directory or (os.path.dirname(spec.users_file) if spec is not None else None)
+        self.directory = directory or os.path.dirname(spec.users_file)
         self.group = group
         self.cost = cost
         self.writer = writer
@@ -106,6 +108,10 @@ class FrontendPlan(object):
             crl = self._file(self.spec.crl, 'crl')
             crl.plan(self.differences, 'CRL %s' % self.spec.crl, self.crl,
                      None if crl.current is None else digest(crl.current), self.crl_summary or digest(self.crl))
+        # files of this directory the spec no longer names (mutual TLS switched off) go
+        used = [self.spec.users_file, self.spec.push_file, self.spec.client_ca, self.spec.crl]
+        self._plan_removals([os.path.join(self.directory, name) for name in FILES
+                             if os.path.join(self.directory, name) not in used])
         running = installed and self.service.running()
         if not installed or not self.service.enabled():
             self.enable = True
@@ -143,15 +149,16 @@ class FrontendPlan(object):
         return planned
 
     def _plan_absent(self):
-        spec_paths = [self.spec.users_file, self.spec.push_file, self.spec.client_ca, self.spec.crl] \
-            if self.spec is not None else []
-        for path in [self.site_path] + [p for p in spec_paths if p]:
-            if read_file(path, 'frontend') is not None:
-                self.removals.append(path)
-                self.differences.add('%s %s' % ('site' if path == self.site_path else 'file', path), 'present', None)
+        self._plan_removals([self.site_path] + [os.path.join(self.directory, name) for name in FILES])
         if self.site_path in self.removals and self.service.binary is not None and self.service.running():
             self.reload = True
             self.differences.add('nginx', 'running', 'reloaded (site removed)')
+
+    def _plan_removals(self, paths):
+        for path in paths:
+            if read_file(path, 'frontend') is not None:
+                self.removals.append(path)
+                self.differences.add('%s %s' % ('site' if path == self.site_path else 'file', path), 'present', None)
 
     # --- apply ----------------------------------------------------------------------------
     def apply(self):
@@ -165,6 +172,8 @@ class FrontendPlan(object):
                 self.service.reload()
             return self
         self.writer.ensure_directory(self.directory, 0o750, group=self.group)
+        for path in self.removals:
+            os.unlink(path)
         for index, plan in enumerate(self.htpasswd):
             if self.new_directory:
                 plan = self.htpasswd[index] = self._htpasswd_plan(plan.path, plan.users)

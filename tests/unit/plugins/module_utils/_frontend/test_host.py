@@ -211,3 +211,15 @@ def test_no_secret_in_differences(host):
     hashes = users_in(str(host / 'frontend' / 'users.htpasswd')).values()
     for secret in [u['password'] for u in USERS] + ['Mk-0e4d-NEW-PASSWORD-1c7b'] + list(hashes):
         assert secret not in text
+
+
+def test_mutual_tls_switched_off_retires_the_client_ca_and_crl(host):
+    service = FakeService()
+    plan(host, service, mutual_tls=True)
+    service.calls = []
+    off = plan(host, service)
+    fields = off.differences.fields
+    assert 'file %s' % (host / 'frontend' / 'client-ca.crt') in fields and 'file %s' % (host / 'frontend' / 'crl.pem') in fields
+    assert off.differences.as_list()[-1] == {'field': 'nginx', 'before': 'running', 'after': 'reloaded (berth-registry.conf)'}
+    assert sorted(os.listdir(str(host / 'frontend'))) == ['push.htpasswd', 'users.htpasswd']
+    assert service.calls == ['test', 'reload'] and not plan(host, service).differences
