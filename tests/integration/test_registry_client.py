@@ -259,8 +259,9 @@ def client_cert_cases(cert, key, encrypted):
              ['client_certificate.key', 'found: CERTIFICATE']),
         Case('client-cert-is-the-key', {'ca_content': cert, 'client_certificate': {'cert': key, 'key': key}},
              ['client_certificate.cert', 'PRIVATE KEY', 'not shown'], forbid=key_lines),
-        Case('client-key-not-base64', {'ca_content': cert, 'client_certificate': {
-            'cert': cert, 'key': '-----BEGIN PRIVATE KEY-----\n%%%%\n-----END PRIVATE KEY-----\n'}},
+        Case('client-key-not-base64',
+             {'ca_content': cert, 'client_certificate': {
+                 'cert': cert, 'key': '-----BEGIN PRIVATE KEY-----\n%%%%\n-----END PRIVATE KEY-----\n'}},
              ['client_certificate.key', 'base64']),
         Case('client-cert-over-plain-http', {'insecure': True, 'client_certificate': pair},
              ['client_certificate', 'insecure=true', 'plain HTTP'], forbid=key_lines),

@@ -102,8 +102,8 @@ class NginxService(object):
         deadline = time.monotonic() + self.reload_timeout
         while not self.running():
             if time.monotonic() > deadline:
-                raise BerthError('nginx did not start within %d s (%s); see its error log' % (self.reload_timeout,
-                                                                                            ' '.join(self._service('start'))))
+                raise BerthError('nginx did not start within %d s (%s); see its error log'
+                                 % (self.reload_timeout, ' '.join(self._service('start'))))
             time.sleep(0.1)
 
     def reload(self):

@@ -127,4 +127,3 @@ def crl_differences(crl, issuer_cert, serials, renew_before_days=30, now=None, l
                            and expires < not_after(issuer_cert)):
         found.add('%s next_update' % label, None if expires is None else iso(expires), 'renewed')
     return found
-

@@ -66,10 +66,10 @@ def spec(host, mutual_tls=False):
                         d + '/users.htpasswd', d + '/push.htpasswd', 5000, **extra)
 
 
-def plan(host, service, users=USERS, mutual_tls=False, check_mode=False, **extra):
+def plan(host, service, users=None, mutual_tls=False, check_mode=False, **extra):
     kwargs = dict(client_ca=CA_PEM, crl=CRL_PEM) if mutual_tls else {}
     kwargs.update(extra)
-    frontend = FrontendPlan(spec(host, mutual_tls), users, site_path=str(host / 'conf.d' / 'berth-registry.conf'),
+    frontend = FrontendPlan(spec(host, mutual_tls), USERS if users is None else users, site_path=str(host / 'conf.d' / 'berth-registry.conf'),
                             cost=4, writer=FileWriter(None), service=service, check_mode=check_mode, **kwargs)
     frontend.plan()
     frontend.apply()
