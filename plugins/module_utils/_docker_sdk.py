@@ -2,10 +2,11 @@
 # Copyright (c) berth.registry contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Docker SDK for Python: guarded import, minimum-version check, low-level client.
+"""Docker SDK for Python: guarded import, minimum-version check, a low-level client that answered.
 
 Only APIs present in docker 5.0.3 (Debian bookworm's python3-docker) are used by
-the collection, through ``docker.APIClient``.
+the collection, through ``docker.APIClient``. Failures are BerthErrors (no fail_json here).
+Private to the collection (leading underscore): free to refactor.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.compat.version import LooseVersion
 
-__all__ = ['APIError', 'DockerException', 'NotFound', 'check_docker_sdk', 'create_client', 'parse_repository_tag']
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
+from ansible_collections.berth.registry.plugins.module_utils._names import check_text
+
+__all__ = ['APIError', 'DockerException', 'DockerSdkError', 'EngineError', 'NotFound', 'check_docker_sdk',
+           'create_client', 'parse_repository_tag']
 
 MINIMUM_DOCKER_SDK_VERSION = '5.0.3'
+MAX_TIMEOUT = 86400
 
 try:
     import docker
@@ -43,18 +49,34 @@ except ImportError:
         raise NotImplementedError
 
 
-def check_docker_sdk(module):
-    """Fail the module unless the Docker SDK for Python is importable and recent enough."""
+class DockerSdkError(BerthError):
+    """The Docker SDK for Python is missing on the target or too old."""
+
+
+class EngineError(BerthError):
+    """The Docker engine cannot be reached, or refused or failed an action."""
+
+
+def check_docker_sdk():
+    """Raise DockerSdkError unless the Docker SDK for Python is importable and recent enough."""
     requirement = 'docker >= %s (Docker SDK for Python)' % MINIMUM_DOCKER_SDK_VERSION
     if DOCKER_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib(requirement), exception=DOCKER_IMPORT_ERROR)
+        raise DockerSdkError(missing_required_lib(requirement), exception=DOCKER_IMPORT_ERROR)
     if LooseVersion(DOCKER_SDK_VERSION) < LooseVersion(MINIMUM_DOCKER_SDK_VERSION):
-        module.fail_json(msg='%s is needed on the target, found docker %s' % (requirement, DOCKER_SDK_VERSION))
+        raise DockerSdkError('%s is needed on the target, found docker %s' % (requirement, DOCKER_SDK_VERSION))
 
 
-def create_client(module, docker_host, timeout):
-    """A low-level ``docker.APIClient`` that answered a ping, or fail the module."""
-    check_docker_sdk(module)
+def check_connection_options(docker_host, timeout):
+    """docker_host is one line of printable text; timeout 1..86400 seconds."""
+    check_text(docker_host, 'docker_host')
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= MAX_TIMEOUT:
+        raise BerthError('timeout: %r must be at least 1 second and at most %d (whole seconds)' % (timeout, MAX_TIMEOUT))
+
+
+def create_client(docker_host, timeout):
+    """A low-level ``docker.APIClient`` that answered a ping; DockerSdkError or EngineError otherwise."""
+    check_connection_options(docker_host, timeout)
+    check_docker_sdk()
     try:
         client = docker.APIClient(base_url=docker_host, version='auto', timeout=timeout)
         client.ping()
@@ -63,5 +85,5 @@ def create_client(module, docker_host, timeout):
         if 'http+docker' in str(exc):
             hint = (' (docker %s does not work with requests >= 2.32: use docker >= 7.1, or requests < 2.32'
                     ' as Debian bookworm ships)' % DOCKER_SDK_VERSION)
-        module.fail_json(msg='cannot talk to the Docker engine at %s: %s%s' % (docker_host, exc, hint))
+        raise EngineError('cannot talk to the Docker engine at %s: %s%s' % (docker_host, exc, hint))
     return client

@@ -18,8 +18,11 @@ description:
     command, and a content hash of O(restart_files) kept in the container label C(berth.registry.files-hash).
     Nothing else restarts it; in particular the htpasswd file does not need to be listed, Distribution re-reads
     it when its modification time changes.
-  - Every input (ports, files, image availability) is validated before anything is stopped or removed, so a running
-    registry stays up when the input is bad. After a (re)start the module waits until the registry answers.
+  - Every input (ports, names, paths, files, image availability) is validated before anything is stopped or
+    removed, so a running registry stays up when the input is bad.
+  - A recreate is a swap - the new container is created under a temporary name (C(<name>-berth-new)), the old one
+    is stopped but kept, the new one starts and must answer; only then is the old one removed and the new one
+    renamed. When the new one does not answer, it is removed and the old one started again.
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
@@ -33,8 +36,9 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff lists the fields that differ. Environment values whose name looks secret are masked and the
-        O(restart_files) content is only reported as changed, never hashed or shown.
+      - The diff lists the fields that differ. O(secret_env) values are never shown (only that a variable
+        appears, changes or goes); O(env) values whose name looks secret are masked too; the O(restart_files)
+        content is only reported as changed, never hashed or shown.
   idempotent:
     support: full
 options:
@@ -90,11 +94,23 @@ options:
     default: always
   data_dir:
     description:
-      - Host directory bind-mounted at C(/var/lib/registry); created with mode 0755 when missing.
+      - Host directory bind-mounted at C(/var/lib/registry); created when missing (parents with mode 0755).
       - When neither O(data_dir) nor O(data_volume) is given, C(/var/lib/registry) on the host.
+      - It cannot contain C(:) (a Docker bind mount cannot take it).
     type: path
+  data_dir_mode:
+    description:
+      - Mode of O(data_dir), set when it is created and kept on every run (a change is a C(chmod), not a
+        recreate). Octal (V(0700)) or symbolic (V(u=rwx,g=rx)).
+      - The default keeps the image blobs private to root, which the registry runs as in the C(registry:2) and
+        C(registry:3) images. An image that runs the registry as another user needs a mode (and owner) that lets
+        it write. V(null) leaves an existing directory's mode alone.
+    type: raw
+    default: '0700'
+
   data_volume:
-    description: Named Docker volume mounted at C(/var/lib/registry), instead of O(data_dir).
+    description:
+      - Named Docker volume mounted at C(/var/lib/registry), instead of O(data_dir). Letters, digits and C(_ . -).
     type: str
   config_dir:
     description:
@@ -102,11 +118,27 @@ options:
         It must exist. When omitted, the image's own configuration is used.
     type: path
   env:
-    description: Environment variables set in the container (the image's own variables are kept).
+    description:
+      - Environment variables set in the container (the image's own variables are kept).
+      - These values are shown in the task's invocation at C(-vvv) and in O(env) differences (values whose name
+        contains SECRET, PASSW, TOKEN, KEY, CREDENTIAL or AUTH are masked there). Put secrets such as
+        C(REGISTRY_HTTP_SECRET) or S3 keys in O(secret_env).
+    type: dict
+    default: {}
+  secret_env:
+    description:
+      - Secret environment variables set in the container, such as C(REGISTRY_HTTP_SECRET) or
+        C(REGISTRY_STORAGE_S3_SECRETKEY). Their values never appear in the result, the diff, the differences, the
+        invocation or an error message; a changed value still recreates the container (the values are compared
+        with the container's environment in memory).
+      - The container's label C(berth.registry.secret-env) lists their names (not values). A variable is set in
+        either O(env) or O(secret_env).
     type: dict
     default: {}
   labels:
-    description: Labels set on the container.
+    description:
+      - Labels set on the container. C(berth.registry.files-hash) and C(berth.registry.secret-env) are set by this
+        module and cannot be given.
     type: dict
     default: {}
   command:
@@ -185,8 +217,8 @@ options:
 requirements:
   - docker (Docker SDK for Python) >= 5.0.3
 notes:
-  - A recreate stops and removes the old container before the new one starts (they publish the same ports); the new
-    container is created first under a temporary name, so an engine refusal leaves the old one running.
+  - The old container is stopped before the new one starts, as they publish the same ports; the registry does not
+    answer for that short time (with several replicas behind a load balancer, recreate them one at a time).
 '''
 
 EXAMPLES = r'''
@@ -258,17 +290,34 @@ differences:
   elements: dict
   contains:
     field:
-      description: >-
-        One of C(container), C(image), C(ports), C(binds), C(env), C(restart_policy), C(command), C(labels),
-        C(restart_files), C(data_dir), C(data_volume), C(status), C(recreate).
+      description:
+        - Which field differs. A mapping field has one entry per key, for example C(env.REGISTRY_LOG_LEVEL).
+        - C(image) - ID of the image the container runs (after a pull or load, what the name resolves to then).
+        - C(ports) - published ports, as address:host_port->container_port/protocol.
+        - C(binds) - mounts, the data directory or volume, the configuration directory (read-only).
+        - C(env.NAME) - an environment variable set by O(env) (masked when its name looks secret).
+        - C(secret_env.NAME) - a variable set by O(secret_env), only whether it appears, changes or goes, never a value.
+        - C(restart_policy) - Docker's restart policy.
+        - C(command) - the arguments given to the image's entrypoint.
+        - C(labels.NAME) - a container label set by O(labels).
+        - C(restart_files) - the content of O(restart_files), shown as changed, never as its hash.
+        - C(container) - the container appears (before is none) or goes (after is none).
+        - C(status) - an existing container is started or stopped.
+        - C(local image) - what the image name resolves to on the host, after a pull or a load.
+        - C(data_dir) - the data directory is created (or, with O(remove_data), emptied).
+        - C(data_dir mode) - the permissions of the data directory (O(data_dir_mode)).
+        - C(data_volume) - the data volume is removed (O(remove_data)).
+        - C(recreate) - O(recreate=always) recreates the container.
       type: str
     before:
-      description: The current value.
+      description: The current value; C((secret)) for a secret one; none when absent.
       type: raw
     after:
-      description: The wanted value.
+      description: The wanted value; C((secret)) or C((secret, changed)) for a secret one; none when absent.
       type: raw
-  sample: [{field: restart_files, before: content at last start, after: changed content}]
+  sample:
+    - {field: restart_files, before: content at last start, after: changed content}
+    - {field: secret_env.REGISTRY_HTTP_SECRET, before: '(secret)', after: '(secret, changed)'}
 image_loaded:
   description: Whether O(image_archive) was loaded.
   returned: always
@@ -281,9 +330,10 @@ image_pulled:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.berth.registry.plugins.module_utils._registry_container import (
+from ansible_collections.berth.registry.plugins.module_utils._errors import run_module
+from ansible_collections.berth.registry.plugins.module_utils._registry_container import module as container_module
+from ansible_collections.berth.registry.plugins.module_utils._registry_container.spec import (
     MUTUALLY_EXCLUSIVE,
-    RegistryContainer,
     argument_spec,
 )
 
@@ -291,7 +341,7 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_container
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
-    RegistryContainer(module).run()
+    run_module(module, lambda: container_module.run(module))
 
 
 if __name__ == '__main__':

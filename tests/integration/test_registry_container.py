@@ -8,10 +8,12 @@ BERTH_MODULE_PYTHON to run every test's module with another python.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
+import tarfile
 import uuid
 
 import pytest
@@ -19,6 +21,9 @@ import pytest
 from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image, save_registry_image
 from bed.playbook import ROOT, run_playbook
+
+from _bad_input_table import Case, check_table, run_table
+from _secrets import assert_no_leaks, marker
 
 PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_container', 'run.yml')
 HTTP_CONFIG = """\
@@ -78,7 +83,7 @@ class Site(object):
         options.update({'rc_' + k: v for k, v in overrides.items()})
         return {k: v for k, v in options.items() if v is not None}  # None: leave the option out
 
-    def run(self, check=False, diff=False, expect_changed=None, expect_recreated=None, **options):
+    def run(self, check=False, diff=False, expect_changed=None, expect_recreated=None, args=(), **options):
         extra = self.options(**options)
         extra['rc_result_file'] = self.result_file
         if expect_changed is not None:
@@ -89,7 +94,7 @@ class Site(object):
             extra['ansible_python_interpreter'] = self.python
         if os.path.exists(self.result_file):
             os.unlink(self.result_file)
-        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff)
+        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff, args=args)
         result.module = None
         if os.path.exists(self.result_file):
             with open(self.result_file) as f:
@@ -162,7 +167,7 @@ def four_steps(site):
 
     site.ok(True)
     assert site.http_code('/v2/') == '200'
-    assert oct(os.stat(site.data_dir).st_mode & 0o777) == '0o755'
+    assert oct(os.stat(site.data_dir).st_mode & 0o777) == '0o700'
     first = site.identity()
 
     site.run(check=True, expect_changed=False)
@@ -197,6 +202,9 @@ def test_four_steps_with_docker_sdk_5_0_3(tmp_path):
         site.write('config.yml', HTTP_CONFIG + '# changed\n')
         site.ok(True, expect_recreated=True)
         assert site.http_code('/v2/') == '200'
+        secret_env = {'REGISTRY_HTTP_SECRET': marker('HTTPSECRET')}
+        site.ok(True, expect_recreated=True, secret_env=secret_env)
+        site.ok(False, secret_env=secret_env)
     finally:
         site.cleanup()
 
@@ -359,3 +367,232 @@ def test_named_data_volume_is_kept_until_remove_data(site):
     finally:
         site.cleanup()
         docker('volume', 'rm', volume, check=False)
+
+
+# ------------------------------------------------------------------ bad-input table
+# Every case: failed, a message naming the option, the value (unless secret) and what is allowed,
+# nothing written in the case's directory, no container, never a traceback. One playbook run loops
+# over all cases (bad_inputs.yml next to run.yml); _bad_input_table checks each case.
+
+BAD_INPUTS_PLAYBOOK = os.path.join(os.path.dirname(PLAYBOOK), 'bad_inputs.yml')
+
+
+def _base(d):
+    """What every case directory holds: a configuration directory with config.yml, a data directory."""
+    os.makedirs(os.path.join(d, 'conf'))
+    os.makedirs(os.path.join(d, 'data'))
+    with open(os.path.join(d, 'conf', 'config.yml'), 'w') as f:
+        f.write(HTTP_CONFIG)
+
+
+def _manifest(content):
+    def plant(d):
+        with tarfile.open(os.path.join(d, 'image.tar'), 'w') as tar:
+            info = tarfile.TarInfo('manifest.json')
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return plant
+
+
+def _a_file(d):
+    with open(os.path.join(d, 'afile'), 'w') as f:
+        f.write('x\n')
+
+
+def _dangling(d):
+    os.symlink(os.path.join(d, 'nowhere'), os.path.join(d, 'dangling'))
+
+
+def bad(name, args, expect, plant=None):
+    """A case whose directory holds the base files (and what ``plant`` adds)."""
+    def setup(d):
+        _base(d)
+        if plant:
+            plant(d)
+    return Case(name, args, expect, setup=setup)
+
+
+BAD_CASES = [
+    bad('port-0', {'ports': [{'host_port': 0}]}, ['ports[0].host_port', '0', '1..65535']),
+    bad('port-70000', {'ports': [{'host_port': 70000}]}, ['ports[0].host_port', '70000', '1..65535']),
+    bad('port-string', {'ports': [{'host_port': 'fivethousand'}]}, ['host_port', 'fivethousand', 'int']),
+    bad('container-port-negative', {'ports': [{'host_port': 5000, 'container_port': -1}]},
+        ['ports[0].container_port', '-1', '1..65535']),
+    bad('bind-zone', {'ports': [{'host_port': 5000, 'bind_address': 'fe80::1%eth0'}]},
+        ['ports[0].bind_address', 'fe80::1%eth0', 'zone']),
+    bad('bind-newline', {'ports': [{'host_port': 5000, 'bind_address': '127.0.0.1\n127.0.0.2'}]},
+        ['ports[0].bind_address', 'control character']),
+    bad('bind-name', {'ports': [{'host_port': 5000, 'bind_address': 'localhost'}]},
+        ['ports[0].bind_address', 'localhost', 'IPv4 or IPv6 address']),
+    bad('protocol', {'ports': [{'host_port': 5000, 'protocol': 'sctp'}]}, ['protocol', 'sctp', 'tcp, udp']),
+    bad('port-twice', {'ports': [{'host_port': 5000}, {'host_port': 5000, 'container_port': 443}]},
+        ['ports[1]', '5000', 'published twice']),
+    bad('name-space', {'name': 'reg istry'}, ['name', "'reg istry'", 'letters, digits']),
+    bad('name-dotdot', {'name': '../etc'}, ['name', "'../etc'", 'letters, digits']),
+    bad('name-newline', {'name': 'reg\nistry'}, ['name', 'control character']),
+    bad('name-long', {'name': 'r' * 300}, ['name', 'longer than']),
+    bad('name-empty', {'name': ''}, ['name', 'empty']),
+    bad('image-upper', {'image': 'Registry:2'}, ['image', "'Registry:2'", 'lower-case']),
+    bad('image-newline', {'image': 'registry:2\nx'}, ['image', 'control character']),
+    bad('image-empty', {'image': ''}, ['image', 'empty']),
+    bad('archive-directory', {'image_archive': '{dir}'}, ['image_archive', '{dir}', 'directory']),
+    bad('archive-missing', {'image_archive': '{dir}/missing.tar'}, ['image_archive', 'missing.tar', 'does not exist']),
+    bad('archive-dangling-symlink', {'image_archive': '{dir}/dangling'}, ['image_archive', 'does not exist'],
+        plant=_dangling),
+    bad('archive-manifest-object', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'{"Config": "x"}')),
+    bad('archive-manifest-string', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'"registry:2"')),
+    bad('archive-manifest-numbers', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'[1, 2]')),
+    bad('archive-manifest-wrong-types', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'[{"RepoTags": "registry:2", "Config": 7}]')),
+    bad('archive-manifest-not-utf8', {'image_archive': '{dir}/image.tar'}, ['image_archive', 'manifest.json'],
+        plant=_manifest(b'[{"RepoTags": ["\xff\xfe"]}]')),
+    bad('restart-file-relative', {'restart_files': ['config.yml']}, ['restart_files', 'config.yml', 'absolute']),
+    bad('restart-file-missing', {'restart_files': ['{dir}/missing.yml']}, ['restart_files', 'missing.yml', 'does not exist']),
+    bad('restart-file-directory', {'restart_files': ['{dir}']}, ['restart_files', 'directory']),
+    bad('restart-file-dangling', {'restart_files': ['{dir}/dangling']}, ['restart_files', 'does not exist'],
+        plant=_dangling),
+    bad('restart-file-device', {'restart_files': ['/dev/zero']}, ['restart_files', '/dev/zero', 'regular file']),
+    bad('data-dir-relative', {'data_dir': 'data'}, ['data_dir', "'data'", 'absolute']),
+    bad('data-dir-is-file', {'data_dir': '{dir}/afile'}, ['data_dir', 'afile', 'not a directory'], plant=_a_file),
+    bad('data-dir-colon', {'data_dir': '{dir}/a:b'}, ['data_dir', 'a:b', ':']),
+    bad('data-dir-newline', {'data_dir': '{dir}/a\nb'}, ['data_dir', 'control character']),
+    bad('data-volume-path', {'data_dir': None, 'data_volume': '/etc'}, ['data_volume', "'/etc'", 'letters, digits']),
+    bad('data-volume-space', {'data_dir': None, 'data_volume': 'a b'}, ['data_volume', "'a b'", 'letters, digits']),
+    bad('config-dir-is-file', {'config_dir': '{dir}/afile'}, ['config_dir', 'afile', 'not a directory'], plant=_a_file),
+    bad('config-dir-missing', {'config_dir': '{dir}/nope'}, ['config_dir', 'nope', 'does not exist']),
+    bad('config-dir-colon', {'config_dir': '{dir}/a:b'}, ['config_dir', 'a:b', ':']),
+    bad('data-dir-mode-digits', {'data_dir_mode': '999'}, ['data_dir_mode', '999', 'octal']),
+    bad('data-dir-mode-word', {'data_dir_mode': 'rwx'}, ['data_dir_mode', 'rwx', 'octal']),
+    bad('data-dir-mode-range', {'data_dir_mode': '77777'}, ['data_dir_mode', '77777', '7777']),
+    bad('env-name-equals', {'env': {'A=B': 'x'}}, ['env', "'A=B'", 'letters, digits']),
+    bad('env-name-empty', {'env': {'': 'x'}}, ['env', 'empty']),
+    bad('env-name-newline', {'env': {'A\nB': 'x'}}, ['env', 'letters, digits']),
+    bad('env-twice', {'env': {'REGISTRY_HTTP_SECRET': 'x'}, 'secret_env': {'REGISTRY_HTTP_SECRET': 'Mk-9a1b2c-TWICE-3d4e'}},
+        ['REGISTRY_HTTP_SECRET', 'env', 'secret_env', 'one of']),
+    bad('secret-env-nul', {'secret_env': {'REGISTRY_HTTP_SECRET': 'Mk-5e6f70-NUL\u0000-8a9b'}},
+        ['secret_env.REGISTRY_HTTP_SECRET', 'NUL']),
+    bad('label-empty', {'labels': {'': 'x'}}, ['labels', 'empty']),
+    bad('label-newline', {'labels': {'team': 'a\nb'}}, ['labels.team', 'control character']),
+    bad('label-reserved', {'labels': {'berth.registry.files-hash': 'x'}}, ['labels', 'berth.registry.files-hash', 'reserved']),
+    bad('command-nul', {'command': ['serve', 'a\u0000b']}, ['command[1]', 'control character']),
+    bad('probe-port', {'probe': {'scheme': 'http', 'port': 0}}, ['probe.port', '0', '1..65535']),
+    bad('probe-timeout', {'probe': {'scheme': 'http', 'timeout': 0}}, ['probe.timeout', '0', 'at least 1']),
+    bad('probe-host-zone', {'probe': {'scheme': 'http', 'host': 'fe80::1%eth0\nx'}}, ['probe.host']),
+    bad('probe-host-name', {'probe': {'scheme': 'http', 'host': 'not a host!'}}, ['probe.host', 'not a host!']),
+    bad('probe-ca-directory', {'probe': {'scheme': 'https', 'ca_path': '{dir}'}}, ['probe.ca_path', 'directory']),
+    bad('probe-ca-missing', {'probe': {'scheme': 'https', 'ca_path': '{dir}/ca.crt'}},
+        ['probe.ca_path', 'ca.crt', 'does not exist']),
+    bad('probe-ca-garbage', {'probe': {'scheme': 'https', 'ca_path': '{dir}/afile'}},
+        ['probe.ca_path', 'afile', 'CA bundle'], plant=_a_file),
+    bad('timeout-0', {'timeout': 0}, ['timeout', '0', 'at least 1']),
+    bad('docker-host-scheme', {'docker_host': 'bogus://127.0.0.1'}, ['bogus://127.0.0.1', 'Docker engine']),
+    bad('docker-host-refused', {'docker_host': 'tcp://127.0.0.1:1'}, ['tcp://127.0.0.1:1', 'Docker engine']),
+    bad('docker-host-newline', {'docker_host': 'unix:///var/run/docker.sock\nx'}, ['docker_host', 'control character']),
+    bad('pull-never-absent', {'image': 'berth-absent/registry:never', 'pull': 'never'},
+        ['berth-absent/registry:never', 'pull=never']),
+    bad('recreate-choice', {'recreate': 'sometimes'}, ['recreate', 'sometimes', 'options-changed']),
+]
+
+
+def test_bad_input_table(tmp_path):
+    prefix = 'berth-bad-%s' % uuid.uuid4().hex[:8]
+    defaults = {
+        'name': prefix,  # one name for all: no case may create a container
+        'ports': [{'host_port': free_port(), 'bind_address': '127.0.0.1'}],
+        'data_dir': '{dir}/data',
+        'config_dir': '{dir}/conf',
+        'restart_files': ['{dir}/conf/config.yml'],
+        'probe': {'scheme': 'http', 'timeout': 5},
+    }
+    try:
+        outcomes = run_table(BAD_INPUTS_PLAYBOOK, tmp_path, BAD_CASES, defaults)
+        created = docker('ps', '-a', '--filter', 'name=' + prefix, '--format', '{{.Names}}').stdout.split()
+    finally:
+        for name in docker('ps', '-a', '--filter', 'name=' + prefix, '--format', '{{.Names}}', check=False).stdout.split():
+            docker('rm', '-f', name, check=False)
+    check_table(BAD_CASES, outcomes)
+    assert created == [], 'a bad input created a container'
+    for name, (result, _before, _directory) in outcomes.items():
+        shown = json.dumps(dict((k, v) for k, v in result.items() if k != 'item'))  # item: the test's own input
+        assert 'Mk-' not in shown, '%s: a secret value is in the result' % name
+
+
+# ------------------------------------------------------------------ secrets
+
+def test_secret_env_never_appears_and_still_recreates(site):
+    """secret_env values at -vvv --diff: check and real, first run, rerun, rotation, failure."""
+    http_secret, opaque, rotated = marker('HTTPSECRET'), marker('OPAQUE'), marker('ROTATED')
+    secrets = {'http secret': http_secret, 'opaque': opaque, 'rotated http secret': rotated}
+    verbose = ('-vvv',)
+    # A name that does not look secret: secret_env masks by option, not by name.
+    secret_env = {'REGISTRY_HTTP_SECRET': http_secret, 'BERTH_PLAIN_LOOKING': opaque}
+    env = {'REGISTRY_LOG_LEVEL': 'info'}
+
+    for check, changed in ((True, True), (False, True), (True, False), (False, False)):
+        result = site.run(check=check, diff=True, expect_changed=changed, args=verbose, env=env, secret_env=secret_env)
+        assert result.rc == 0, result
+        assert_no_leaks([result], secrets)
+    container_env = site.inspect()['Config']['Env']
+    assert 'REGISTRY_HTTP_SECRET=' + http_secret in container_env and 'BERTH_PLAIN_LOOKING=' + opaque in container_env
+    assert site.http_code('/v2/') == '200'
+    before = site.identity()
+
+    rotated_env = dict(secret_env, REGISTRY_HTTP_SECRET=rotated)
+    check = site.run(check=True, diff=True, expect_changed=True, args=verbose, env=env, secret_env=rotated_env)
+    assert check.rc == 0 and site.identity() == before, check
+    assert_no_leaks([check], secrets)
+    result = site.run(diff=True, expect_changed=True, expect_recreated=True, args=verbose, env=env, secret_env=rotated_env)
+    assert result.rc == 0, result
+    assert_no_leaks([result], secrets)
+    assert result.module['differences'] == [
+        {'field': 'secret_env.REGISTRY_HTTP_SECRET', 'before': '(secret)', 'after': '(secret, changed)'}]
+    assert 'REGISTRY_HTTP_SECRET=' + rotated in site.inspect()['Config']['Env']
+    assert site.identity()[0] != before[0]
+
+    # Moving a variable out of secret_env: its old value is not shown either.
+    result = site.run(diff=True, expect_changed=True, args=verbose, env=env,
+                      secret_env={'REGISTRY_HTTP_SECRET': rotated})
+    assert result.rc == 0, result
+    assert_no_leaks([result], secrets)
+    assert result.module['differences'] == [
+        {'field': 'secret_env.BERTH_PLAIN_LOOKING', 'before': '(secret)', 'after': None}]
+
+    # A registry that does not come up: its failure message and logs carry no secret either.
+    site.write('config.yml', HTTP_CONFIG.replace('filesystem:', 'berthnosuchdriver:'))
+    failed = site.run(args=verbose, env=env, secret_env=rotated_env, probe={'scheme': 'http', 'timeout': 10})
+    assert failed.rc != 0 and 'does not answer' in failed.stdout, failed
+    assert_no_leaks([failed], secrets)
+
+
+def test_plain_env_with_a_secret_looking_name_is_masked_in_the_diff(site):
+    value = marker('APITOKEN')
+    site.ok(True, env={'BERTH_VISIBLE': 'visible', 'BERTH_API_TOKEN': value})
+    result = site.run(diff=True, expect_changed=True, env={'BERTH_API_TOKEN': value + '-2'})
+    assert result.rc == 0, result
+    assert value not in result.stdout.split('TASK [Keep the result')[0], 'the diff shows an env value whose name looks secret'
+    fields = [d['field'] for d in result.module['differences']]
+    assert fields == ['env.BERTH_API_TOKEN', 'env.BERTH_VISIBLE'], fields
+
+
+# ------------------------------------------------------------------ data directory mode
+
+def test_data_dir_mode_is_managed_without_a_recreate(site):
+    # A data directory made by an earlier version (0755, with data in it) keeps working.
+    os.makedirs(site.data_dir, mode=0o755)
+    os.chmod(site.data_dir, 0o755)
+    site.ok(True)
+    assert oct(os.stat(site.data_dir).st_mode & 0o777) == '0o700'
+    push_tiny_image(site.port, site.name + '/tiny')
+    before = site.identity()
+
+    check = site.run(check=True, expect_changed=True, data_dir_mode='0750')
+    assert check.rc == 0 and oct(os.stat(site.data_dir).st_mode & 0o777) == '0o700', check
+    result = site.ok(True, expect_recreated=False, data_dir_mode='0750')
+    assert [d['field'] for d in result.module['differences']] == ['data_dir mode']
+    assert oct(os.stat(site.data_dir).st_mode & 0o777) == '0o750'
+    assert site.identity() == before
+    site.ok(False, data_dir_mode='0750')
+    assert site.catalog() == [site.name + '/tiny']
