@@ -113,6 +113,9 @@ class ContainerdRuntime(ClientUnit):
             data = None if self.desired.absent else registry_hosts_toml(
                 endpoint_text(registry.host, registry.port), self.desired.insecure, ca_path if trust_ca else None)
             self._plan_hosts_file(tracker, name, data)
+        if not self.desired.insecure or self.desired.absent:
+            for name in self._stale_plain_http(names):
+                self._plan_hosts_file(tracker, name, None)
         self._plan_mirrors(tracker, ca_paths[0] if trust_ca else None)
         for namespace, text in sorted(((self.config_plan.migrated if self.config_plan else None) or {}).items()):
             if namespace == DOCKER_HUB and self.desired.mirrors:
@@ -144,6 +147,23 @@ class ContainerdRuntime(ClientUnit):
         if config.plan(tracker, 'containerd config %s' % self.config, plan.text.encode('utf-8'), before, after):
             self.config_file = config
             self.restart = 'needed'
+
+    def _stale_plain_http(self, own):
+        """Our plain-HTTP hosts.toml files of the registry's host on another port: under TLS (or when the registry
+        goes) they go, whatever port plain HTTP used - as its insecure-registries entries do for dockerd."""
+        pattern = re.compile(r'^%s:[0-9]+$' % re.escape(endpoint_text(self.desired.registry.host)))
+        try:
+            names = sorted(os.listdir(self.hosts_dir))
+        except OSError:
+            return []
+        stale = []
+        for name in names:
+            if name in own or not pattern.match(name):
+                continue
+            data = PlannedFile(self.writer, os.path.join(self.hosts_dir, name, HOSTS_FILE), 'containerd_certs_dir').current
+            if is_ours(data) and b'server = "http://' in data:
+                stale.append(name)
+        return stale
 
     def _plan_hosts_file(self, tracker, name, data, label='hosts.toml'):
         """hosts.toml in directory name: data written over whatever is there, or (data None) removed when

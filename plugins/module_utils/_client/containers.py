@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -30,6 +31,7 @@ from ansible_collections.berth.registry.plugins.module_utils._client.parts impor
 from ansible_collections.berth.registry.plugins.module_utils._docker_auth import parse_config, stored_username
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._files import read_file
+from ansible_collections.berth.registry.plugins.module_utils._names import endpoint_text
 from ansible_collections.berth.registry.plugins.module_utils._registries_conf import (
     MIRRORS_DROPIN, insecure_dropin, mirrors_dropin, registry_dropin_name,
 )
@@ -68,8 +70,19 @@ class ContainersRuntime(ClientUnit):
         desired = self.desired
         self.ca_files.plan(tracker, desired)
         insecure = desired.insecure and not desired.absent
-        self._plan_dropin(tracker, registry_dropin_name(desired.registry.text),
-                          insecure_dropin(desired.registry.text) if insecure else None)
+        own = registry_dropin_name(desired.registry.text)
+        self._plan_dropin(tracker, own, insecure_dropin(desired.registry.text) if insecure else None)
+        if not insecure:
+            # plain HTTP of the same host on another port goes too, as dockerd's insecure entries do
+            host = registry_dropin_name(endpoint_text(desired.registry.host))[:-len('.conf')]
+            pattern = re.compile(r'^%s(_[0-9]+)?\.conf$' % re.escape(host))
+            try:
+                names = sorted(os.listdir(self.registries_d))
+            except OSError:
+                names = []
+            for name in names:
+                if name != own and pattern.match(name):
+                    self._plan_dropin(tracker, name, None)
         self._plan_dropin(tracker, MIRRORS_DROPIN, mirrors_dropin(desired.mirrors) if desired.mirrors else None)
         self.auth.plan(tracker)
         if desired.login and not desired.absent:

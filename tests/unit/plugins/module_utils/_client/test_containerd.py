@@ -213,3 +213,15 @@ def test_check_fails_with_the_tools_message(tmp_path, listening):
     assert text.startswith('ctr content fetch-object --hosts-dir %s: failed to do request' % host.certs)
     host.system.tools.discard('ctr')
     assert unit.check() == (None, 'containerd: not checked (no ctr)')
+
+
+def test_tls_removes_our_plain_http_hosts_toml_of_the_same_host_on_another_port(tmp_path, listening):
+    host = Host(tmp_path, listening, config=VERSION2)
+    host.run(desired(registry='reg.test:5000', insecure=True))
+    host.run(desired(registry='other.test:5000', insecure=True))
+    (host.certs / 'reg.test:6000').mkdir()
+    (host.certs / 'reg.test:6000' / 'hosts.toml').write_text('server = "http://reg.test:6000"\n')  # not ours
+    unit, tracker = host.run(desired(registry='reg.test', ca_certificates=[PEM]))
+    assert 'containerd hosts.toml %s/reg.test:5000/hosts.toml' % host.certs in [d['field'] for d in tracker.as_list()]
+    assert sorted(p.name for p in host.certs.iterdir()) == ['other.test:5000', 'reg.test', 'reg.test:443',
+                                                            'reg.test:6000']

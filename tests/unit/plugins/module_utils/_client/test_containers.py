@@ -151,3 +151,12 @@ def test_check_through_skopeo_fails_on_x509(tmp_path):
     unit, dummy = Host(tmp_path, answers={'skopeo inspect': X509}).run(desired(ca_certificates=[PEM]))
     passed, text = unit.check()
     assert passed is False and text.endswith('x509: certificate signed by unknown authority')
+
+
+def test_tls_removes_the_plain_http_drop_in_of_the_same_host_on_another_port(tmp_path):
+    host = Host(tmp_path)
+    host.run(desired(registry='reg.test:5000', insecure=True))
+    host.run(desired(registry='other.test:5000', insecure=True))
+    host.run(desired(registry='reg.test', ca_certificates=[PEM]))
+    assert sorted(p.name for p in (tmp_path / 'registries.conf.d').iterdir()) == [
+        '50-berth-registry-other.test_5000.conf']
