@@ -21,6 +21,9 @@ import re
 
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import CA_FILE, dir_names
 from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit, PlannedFile
+from ansible_collections.berth.registry.plugins.module_utils._client.checks import (
+    CHECK_REFERENCE, classify_probe, tool_message,
+)
 from ansible_collections.berth.registry.plugins.module_utils._client.detect import socket_answers
 from ansible_collections.berth.registry.plugins.module_utils._client.parts import CaFiles
 from ansible_collections.berth.registry.plugins.module_utils._containerd_config import (
@@ -31,38 +34,6 @@ from ansible_collections.berth.registry.plugins.module_utils._hosts_toml import 
     HOSTS_FILE, is_ours, mirror_url, mirrors_hosts_toml, registry_hosts_toml,
 )
 from ansible_collections.berth.registry.plugins.module_utils._names import endpoint_text, registry_endpoint
-
-# What the checks ask the registry for: a manifest that is not there. The registry's answer
-# (not found, or unauthorized) proves that the runtime reached it over a trusted connection.
-CHECK_REFERENCE = 'berth/registry-client-check:absent'
-_REACHED = ('not found', 'manifest unknown', 'name unknown', 'unauthorized', 'authentication required',
-            'access to the resource is denied')
-
-
-def tool_message(out, err, prefix=None):
-    """The last meaningful line a tool printed (``ctr: ...``, ``Error: ...``, logrus ``msg="..."``)."""
-    lines = [line.strip() for line in (err or '').splitlines() + (out or '').splitlines() if line.strip()]
-    if prefix:
-        own = [line[len(prefix):].strip() for line in lines if line.startswith(prefix)]
-        if own:
-            return own[-1]
-    for line in reversed(lines):
-        if 'msg="' in line:
-            message = line.split('msg="', 1)[1].rsplit('"', 1)[0].replace('\\"', '"')
-            return re.sub(r'^Error parsing image name "[^"]*": ', '', message)  # skopeo's wrapper of any error
-        if line.startswith('Error: '):
-            return line[len('Error: '):]
-    return lines[-1] if lines else '(no output)'
-
-
-def classify_probe(rc, message):
-    """(passed, reached) for a tool's answer to CHECK_REFERENCE: found, not found and unauthorized all prove
-    a trusted connection; anything else (x509, connection refused, HTTP vs HTTPS) is a failure."""
-    if rc == 0:
-        return True
-    lowered = message.lower()
-    return rc is not None and any(word in lowered for word in _REACHED)
-
 
 def _same_endpoint(url, registry):
     try:

@@ -24,7 +24,7 @@ import tempfile
 
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import ca_paths
 from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit, PlannedFile
-from ansible_collections.berth.registry.plugins.module_utils._client.containerd import (
+from ansible_collections.berth.registry.plugins.module_utils._client.checks import (
     CHECK_REFERENCE, classify_probe, tool_message,
 )
 from ansible_collections.berth.registry.plugins.module_utils._client.parts import AuthEntry, CaFiles
