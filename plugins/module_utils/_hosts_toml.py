@@ -6,9 +6,8 @@
 
 containerd looks up ``<config_path>/<host:port>/hosts.toml`` (also ``host_port_``, then ``_default``)
 on every pull: the registry's file names its scheme and the CA file to trust; Docker Hub mirrors go
-to ``docker.io/hosts.toml`` as pull/resolve hosts tried before the upstream. The settings sit at
-the top level of the registry's file (they apply to ``server``), so a failed request is not tried
-twice against the same URL. Every file starts with MARKER: a file without it is not ours.
+to ``docker.io/hosts.toml`` as pull/resolve hosts tried before the upstream. Every file starts with
+MARKER: a file without it is not ours.
 Private to the collection (leading underscore): free to refactor.
 """
 
@@ -29,13 +28,20 @@ def is_ours(data):
 
 
 def registry_hosts_toml(endpoint, insecure, ca_path=None):
-    """The registry's hosts.toml: plain HTTP (``server = "http://..."``, which containerd 1.6 takes as it is)
-    or HTTPS trusting the CA file at ca_path (None: the system roots only)."""
-    scheme = 'http' if insecure else 'https'
+    """The registry's hosts.toml: plain HTTP or HTTPS trusting the CA file at ca_path (None: the system roots).
+
+    containerd 1.6 refuses a hosts.toml without a ``[host]`` table ("invalid `host` tree") and then falls
+    back to plain https://host, so the registry is a ``[host."<url>"]`` with every capability, and ``server``
+    (tried after the hosts) is the same URL with the same CA: the last answer ctr and the CRI report is
+    the registry's own, never an HTTPS attempt on a plain-HTTP port.
+    """
+    url = '%s://%s' % ('http' if insecure else 'https', endpoint)
+    ca = ['ca = %s' % string(ca_path)] if ca_path and not insecure else []
     lines = ['%s: how containerd reaches %s. Rewritten on every run.' % (MARKER, endpoint),
-             'server = %s' % string('%s://%s' % (scheme, endpoint))]
-    if ca_path and not insecure:
-        lines.append('ca = %s' % string(ca_path))
+             'server = %s' % string(url)] + ca + [
+        '',
+        '[host.%s]' % string(url),
+        '  capabilities = ["pull", "resolve", "push"]'] + ['  ' + line for line in ca]
     return '\n'.join(lines) + '\n'
 
 

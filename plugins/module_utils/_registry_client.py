@@ -155,7 +155,7 @@ class RegistryClient(object):
         desired = desired_state(p)
         self.chosen = self.runtimes()
         writer = FileWriter(module)
-        record = MirrorRecord(writer, p['record_path'], desired.registry.text, desired.mirrors, desired.absent)
+        record = MirrorRecord(writer, p['record_path'], desired.registry.host, desired.mirrors, desired.absent)
         desired.mirrors, desired.stale_mirrors = record.managed, record.stale
         units = self.units(desired, writer) + [record]
         tracker = Differences()

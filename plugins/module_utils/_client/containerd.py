@@ -154,8 +154,10 @@ class ContainerdRuntime(ClientUnit):
     def _plan_mirrors(self, tracker, registry_ca):
         path = os.path.join(self.hosts_dir, DOCKER_HUB, HOSTS_FILE)
         mirrors = self.desired.mirrors
+        current = PlannedFile(self.writer, path, 'containerd_certs_dir').current
+        if self.desired.absent and not is_ours(current):
+            return  # the registry goes: nothing new is written, nothing of someone else's touched
         if mirrors:
-            current = PlannedFile(self.writer, path, 'containerd_certs_dir').current
             if current is not None and not is_ours(current):
                 raise BerthError('%s exists and was not written by berth.registry: merge the Docker Hub mirrors (%s) '
                                  'into it yourself or remove it; nothing was written'

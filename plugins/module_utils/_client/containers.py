@@ -83,7 +83,9 @@ class ContainersRuntime(ClientUnit):
             for name in names:
                 if name != own and pattern.match(name):
                     self._plan_dropin(tracker, name, None)
-        self._plan_dropin(tracker, MIRRORS_DROPIN, mirrors_dropin(desired.mirrors) if desired.mirrors else None)
+        if not desired.absent or os.path.exists(os.path.join(self.registries_d, MIRRORS_DROPIN)):
+            # (when the registry goes, other registries' mirrors are rewritten, never written anew)
+            self._plan_dropin(tracker, MIRRORS_DROPIN, mirrors_dropin(desired.mirrors) if desired.mirrors else None)
         self.auth.plan(tracker)
         if desired.login and not desired.absent:
             self._warn_if_shadowed()

@@ -81,7 +81,7 @@ class DockerRuntime(ClientUnit):
             stale = [e for e in current if isinstance(e, str) and _host_of(e) == registry.host] \
                 if isinstance(current, list) else []
             remove['insecure-registries'] = [registry.text] + [e for e in stale if e != registry.text]
-        if desired.mirrors:
+        if desired.mirrors and not desired.absent:  # other registries' mirrors are there already
             merge['registry-mirrors'] = list(desired.mirrors)
         if desired.stale_mirrors:
             remove['registry-mirrors'] = list(desired.stale_mirrors)

@@ -6,8 +6,9 @@
 
 daemon.json's ``registry-mirrors`` may hold mirrors of the user's own; to remove a mirror that left
 ``mirrors`` (or whose registry goes with state=absent) from every runtime, the module records which
-mirrors it wrote, per registry, in a small JSON file (no secrets: mirror URLs carry no credentials).
-The mirrors managed on the host are the union over the recorded registries.
+mirrors it wrote, per registry host (a registry moving from plain HTTP on :5000 to TLS on :443 stays
+one entry), in a small JSON file (no secrets: mirror URLs carry no credentials). The mirrors managed
+on the host are the union over the recorded registries.
 Private to the collection (leading underscore): free to refactor.
 """
 
@@ -61,6 +62,8 @@ class MirrorRecord(ClientUnit):
         self.registry = registry
 
     def plan(self, tracker):
+        if self.new == dict(self.record, mirrors=self.record.get('mirrors', {})):
+            return  # nothing recorded changes (however the file is formatted)
         before = self.record.get('mirrors', {}).get(self.registry)
         after = self.new['mirrors'].get(self.registry)
         if not self.new['mirrors']:

@@ -7,17 +7,20 @@ from ansible_collections.berth.registry.plugins.module_utils._hosts_toml import 
 )
 
 
-def test_tls_registry_names_its_ca_at_the_top_level_so_the_server_is_tried_once():
-    text = registry_hosts_toml('reg.example:5000', False, '/etc/containerd/certs.d/reg.example:5000/ca.crt')
+def test_tls_registry_is_a_host_table_and_the_server_both_trusting_the_ca():
+    """containerd 1.6 ignores a hosts.toml without a [host] table (and falls back to https://host)."""
+    ca = '/etc/containerd/certs.d/reg.example:5000/ca.crt'
+    text = registry_hosts_toml('reg.example:5000', False, ca)
     assert text.startswith(MARKER) and is_ours(text.encode())
-    assert tomllib.loads(text) == {'server': 'https://reg.example:5000',
-                                   'ca': '/etc/containerd/certs.d/reg.example:5000/ca.crt'}
+    assert tomllib.loads(text) == {'server': 'https://reg.example:5000', 'ca': ca, 'host': {
+        'https://reg.example:5000': {'capabilities': ['pull', 'resolve', 'push'], 'ca': ca}}}
 
 
-def test_plain_http_registry_has_an_http_server_and_no_ca():
+def test_plain_http_registry_has_an_http_host_and_server_and_no_ca():
     assert tomllib.loads(registry_hosts_toml('reg.example:5000', True, '/x/ca.crt')) == {
-        'server': 'http://reg.example:5000'}
-    assert tomllib.loads(registry_hosts_toml('[2001:db8::1]:5000', False)) == {'server': 'https://[2001:db8::1]:5000'}
+        'server': 'http://reg.example:5000', 'host': {'http://reg.example:5000': {
+            'capabilities': ['pull', 'resolve', 'push']}}}
+    assert tomllib.loads(registry_hosts_toml('[2001:db8::1]:5000', False))['server'] == 'https://[2001:db8::1]:5000'
 
 
 def test_mirrors_are_pull_hosts_in_order_before_docker_hub():

@@ -230,3 +230,21 @@ def test_auto_with_a_list_is_refused(run_driver, tmp_path):
     result, dummy = run(run_driver, tmp_path, runtimes=['auto', 'docker'])
     assert result['failed'] and result['msg'] == ('runtimes: auto cannot be combined with a list (auto, docker): give '
                                                   'auto alone or list the runtimes') and tree(tmp_path) == []
+
+
+def test_absent_after_a_port_change_takes_the_mirrors_and_writes_nothing_new(run_driver, tmp_path):
+    http = every_runtime(tmp_path, registry='r.test:5000', insecure=True, mirrors=['https://m.test'])
+    run(run_driver, tmp_path, **http)
+    run(run_driver, tmp_path, **dict(http, registry='r.test', insecure=False, ca_content=PEM))
+    assert json.loads((tmp_path / 'record.json').read_text()) == {'mirrors': {'r.test': ['https://m.test']}}
+    result, dummy = run(run_driver, tmp_path, state='absent', mirrors=['https://m.test'],
+                        **every_runtime(tmp_path, registry='r.test'))
+    assert not result.get('failed'), result
+    assert tree(tmp_path) == ['containerd.toml', 'daemon.json']
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {'insecure-registries': [], 'registry-mirrors': []}
+
+
+def test_absent_on_a_host_without_the_runtimes_files_writes_nothing(run_driver, tmp_path):
+    (tmp_path / 'record.json').write_text(json.dumps({'mirrors': {'other.test': ['https://m.test']}}))
+    result, dummy = run(run_driver, tmp_path, state='absent', **every_runtime(tmp_path, registry='r.test'))
+    assert not result["changed"] and tree(tmp_path) == ["record.json"], result["differences"]

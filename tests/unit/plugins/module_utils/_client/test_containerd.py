@@ -67,8 +67,10 @@ def test_fresh_tls_host_check_mode_then_run_then_nothing(tmp_path, listening):
     assert unit.facts()['containerd']['restart'] == 'needed' and host.files() == ['etc/config.toml']
     unit, tracker = host.run(want)
     assert host.system.restarts == [('containerd', host.socket)] and unit.facts()['containerd']['restarted']
+    ca = '%s/reg.test:5000/ca.crt' % host.certs
     assert tomllib.loads((host.certs / 'reg.test:5000' / 'hosts.toml').read_text()) == {
-        'server': 'https://reg.test:5000', 'ca': '%s/reg.test:5000/ca.crt' % host.certs}
+        'server': 'https://reg.test:5000', 'ca': ca, 'host': {'https://reg.test:5000': {
+            'capabilities': ['pull', 'resolve', 'push'], 'ca': ca}}}
     assert (host.certs / 'reg.test:5000' / 'ca.crt').read_text() == PEM
     assert (host.certs / 'reg.test:5000' / 'ca.crt').stat().st_mode & 0o777 == 0o644
     config = tomllib.loads(host.config.read_text())
@@ -114,7 +116,8 @@ def test_plain_http_then_tls_rewrites_hosts_toml(tmp_path, listening):
     host = Host(tmp_path, listening, config=VERSION2)
     host.run(desired(insecure=True))
     path = host.certs / 'reg.test:5000' / 'hosts.toml'
-    assert tomllib.loads(path.read_text()) == {'server': 'http://reg.test:5000'}
+    assert tomllib.loads(path.read_text())['host'] == {'http://reg.test:5000': {
+        'capabilities': ['pull', 'resolve', 'push']}}
     unit, tracker = host.run(desired(ca_certificates=[PEM]))
     assert tomllib.loads(path.read_text())['server'] == 'https://reg.test:5000'
     assert len(host.system.restarts) == 1  # config_path was already there: hosts.toml needs no restart
