@@ -21,9 +21,9 @@ import tempfile
 
 import pytest
 
+import _fleet
 from _secrets import assert_no_leaks, basic_auth
 
-SITE = 'playbooks/site.yml'
 CLIENT = 'playbooks/client.yml'
 REPORT_PLAYBOOK = os.path.join(os.path.dirname(__file__), 'playbooks', 'runtimes', 'client_report.yml')
 HOSTNAME = 'registry.berth.test'
@@ -63,26 +63,11 @@ def fleet(mixed_bed):
     shutil.rmtree(pki, ignore_errors=True)
 
 
-class Fleet:
+class Fleet(_fleet.Fleet):
     def __init__(self, bed, pki_dir):
-        self.bed = bed
-        self.pki_dir = pki_dir
-        self.vars = {
-            'registry_hostname': HOSTNAME,
-            'registry_pki_dir': pki_dir,
-            'registry_mirrors': [MIRROR],
-            'registry_client_login_user': 'admin',
-        }
+        super().__init__(bed, pki_dir, registry_hostname=HOSTNAME, registry_mirrors=[MIRROR],
+                         registry_client_login_user='admin')
         self.docker, self.containerd, self.podman = (bed.node(n) for n in ('client1', 'client2', 'client3'))
-
-    def run(self, playbook=SITE, check=False, diff=False, limit=None, args=(), **overrides):
-        self.bed.write_inventory(extra_vars=dict(self.vars, **overrides))
-        return self.bed.run_playbook(playbook, check=check, diff=diff, limit=limit, args=args)
-
-    @property
-    def password(self):
-        with open(os.path.join(self.pki_dir, 'credentials', 'admin.password')) as f:
-            return f.read().split()[0]
 
     def containerd_pid(self):
         return self.containerd.exec('systemctl show -p MainPID --value containerd')[1].strip()

@@ -35,6 +35,7 @@ from ansible_collections.berth.registry.plugins.module_utils._hosts_toml import 
 )
 from ansible_collections.berth.registry.plugins.module_utils._names import endpoint_text, registry_endpoint
 
+
 def _same_endpoint(url, registry):
     try:
         host, port = registry_endpoint(url.split('://', 1)[-1].rstrip('/'), 'mirrors')
@@ -231,7 +232,10 @@ class ContainerdRuntime(ClientUnit):
         rc, out, err = self.system.run(argv)
         message = tool_message(out, err, 'ctr: ')
         if classify_probe(rc, message):
-            return True, 'reachable and trusted through %s (ctr: %s)' % (self.hosts_dir, message if rc else 'found')
+            pending = ('; the CRI reads them after containerd restarts (config_path changed)'
+                       if self.restart in ('pending', 'not running') else '')
+            return True, 'reachable and trusted through %s (ctr: %s)%s' % (self.hosts_dir, message if rc else 'found',
+                                                                          pending)
         return False, 'ctr content fetch-object --hosts-dir %s: %s' % (self.hosts_dir, message)
 
     def facts(self):

@@ -10,8 +10,8 @@ from ansible_collections.berth.registry.plugins.module_utils._toml import (
 
 
 @pytest.mark.parametrize('line, expected', [
-    ('[plugins."io.containerd.grpc.v1.cri".registry]\n', ('table', ('plugins', 'io.containerd.grpc.v1.cri',
-                                                                     'registry'))),
+    ('[plugins."io.containerd.grpc.v1.cri".registry]\n',
+     ('table', ('plugins', 'io.containerd.grpc.v1.cri', 'registry'))),
     ("  [ plugins . 'cri' ]  # comment\n", ('table', ('plugins', 'cri'))),
     ('[[registry.mirror]]\n', ('array', ('registry', 'mirror'))),
     ('[a."b\\"c"]\n', ('table', ('a', 'b"c'))),

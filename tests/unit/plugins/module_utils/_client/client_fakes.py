@@ -3,6 +3,8 @@
 import base64
 import os
 
+from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
+
 DER = b'\x30\x03\x02\x01\x01'
 PEM = '-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n' % base64.b64encode(DER).decode()
 
@@ -38,3 +40,18 @@ class FakeSystem(object):
     def hangup(self, name):
         self.hangups.append(name)
         return self.crio_pids if name == 'crio' else []
+
+
+def plan_apply(unit, check_mode=False):
+    """The driver's steps for one unit: plan into a tracker, apply unless check mode or nothing differs."""
+    tracker = Differences()
+    unit.plan(tracker)
+    if tracker and not check_mode:
+        unit.apply()
+    return unit, tracker
+
+
+def files(root, skip_suffix=None):
+    """Every file below root, relative, sorted (sockets' stand-ins left out by suffix)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob('*')
+                  if p.is_file() and (skip_suffix is None or p.suffix != skip_suffix))

@@ -17,8 +17,8 @@ from ansible_collections.berth.registry.plugins.module_utils._client.checks impo
     ('', 'ctr: failed to do request: Head "https://reg:5000/v2/x/manifests/absent": http: server gave HTTP response '
          'to HTTPS client\n', 'ctr: ', None, False),
     ('', 'time="t" level=fatal msg="Error parsing image name \\"docker://reg/x:absent\\": reading manifest absent in '
-         'reg/x: manifest unknown: manifest unknown"\n', None, 'reading manifest absent in reg/x: manifest unknown: '
-                                                              'manifest unknown', True),
+         'reg/x: manifest unknown: manifest unknown"\n', None,
+     'reading manifest absent in reg/x: manifest unknown: manifest unknown', True),
     ('', 'Error: reading image "docker://reg/x:absent": pinging container registry reg: Get "https://reg/v2/": dial '
          'tcp 192.0.2.1:443: connect: connection refused\n', None, None, False),
     ('', 'open /etc/containers/auth.json: permission denied\n', None, None, False),

@@ -6,11 +6,10 @@ import pytest
 
 from ansible_collections.berth.registry.plugins.module_utils._client.base import Desired, Registry
 from ansible_collections.berth.registry.plugins.module_utils._client.containerd import ContainerdRuntime
-from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._files import FileWriter
 
-from client_fakes import PEM, FakeSystem
+from client_fakes import PEM, FakeSystem, files, plan_apply
 
 NOT_FOUND = (1, '', 'time="..." level=info msg="trying next host"\nctr: reg.test:5000/berth/registry-client-check:absent: '
                     'not found\n')
@@ -43,14 +42,10 @@ class Host(object):
 
     def run(self, want, check_mode=False, **kw):
         unit = self.unit(want, **kw)
-        tracker = Differences()
-        unit.plan(tracker)
-        if tracker and not check_mode:
-            unit.apply()
-        return unit, tracker
+        return plan_apply(unit, check_mode)
 
     def files(self):
-        return sorted(str(p.relative_to(self.tmp)) for p in self.tmp.rglob('*') if p.is_file() and p.suffix != '.sock')
+        return files(self.tmp, '.sock')
 
 
 VERSION2 = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"\n'

@@ -8,11 +8,10 @@ import pytest
 
 from ansible_collections.berth.registry.plugins.module_utils._client.base import Desired, Registry
 from ansible_collections.berth.registry.plugins.module_utils._client.containers import ContainersRuntime
-from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._files import FileWriter
 
-from client_fakes import PEM, FakeSystem
+from client_fakes import PEM, FakeSystem, files, plan_apply
 
 PASSWORD = 'Mk-8b41d7-PASSWORD-2c9e'
 UNAUTHORIZED = (1, '', 'time="2026-11-28T13:28:11Z" level=fatal msg="Error parsing image name \\"docker://reg.test:5000/'
@@ -36,14 +35,10 @@ class Host(object):
         t = self.tmp
         unit = ContainersRuntime(FileWriter(None), want, self.system, str(t / 'certs.d'), str(t / 'registries.conf.d'),
                                  str(t / 'root' / 'auth.json'), str(t / 'run' / 'auth.json'))
-        tracker = Differences()
-        unit.plan(tracker)
-        if tracker and not check_mode:
-            unit.apply()
-        return unit, tracker
+        return plan_apply(unit, check_mode)
 
     def files(self):
-        return sorted(str(p.relative_to(self.tmp)) for p in self.tmp.rglob('*') if p.is_file())
+        return files(self.tmp)
 
 
 def test_tls_registry_on_port_443_gets_its_ca_in_both_directories_and_no_drop_in(tmp_path):
@@ -77,8 +72,8 @@ def test_mirrors_drop_in_follows_the_list(tmp_path):
     host = Host(tmp_path)
     path = tmp_path / 'registries.conf.d' / '50-berth-mirrors.conf'
     host.run(desired(ca_certificates=[PEM], mirrors=['https://m1.test', 'http://m2.test:5000']))
-    assert [m['location'] for m in tomllib.loads(path.read_text())['registry'][0]['mirror']] == ['m1.test',
-                                                                                               'm2.test:5000']
+    mirrors = tomllib.loads(path.read_text())['registry'][0]['mirror']
+    assert [m['location'] for m in mirrors] == ['m1.test', 'm2.test:5000']
     host.run(desired(ca_certificates=[PEM], mirrors=['http://m2.test:5000']))
     assert tomllib.loads(path.read_text())['registry'][0]['mirror'] == [{'location': 'm2.test:5000', 'insecure': True}]
     host.run(desired(ca_certificates=[PEM]))
@@ -103,8 +98,8 @@ def test_login_is_verified_by_the_runtimes_own_login_then_stored_where_it_surviv
 
 
 def test_a_refused_login_writes_no_credentials(tmp_path):
-    host = Host(tmp_path, tools=('podman',), answers={'podman login': (125, '', 'Error: logging into "reg.test:5000": '
-                                                                                 'invalid username/password\n')})
+    refused = (125, '', 'Error: logging into "reg.test:5000": invalid username/password\n')
+    host = Host(tmp_path, tools=('podman',), answers={'podman login': refused})
     with pytest.raises(BerthError, match='login to reg.test:5000 through podman login failed: logging into '
                                          '"reg.test:5000": invalid username/password'):
         host.run(desired(ca_certificates=[PEM], login={'username': 'alice', 'password': PASSWORD}))
