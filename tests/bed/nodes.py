@@ -307,12 +307,14 @@ class Bed:
     def down(self):
         """Remove exactly what this run created (by its run label); safe to call twice."""
         label = '%s=%s' % (RUN_LABEL, self.run_id)
-        remove_labelled(label)
-        self._restore_limits()
-        shutil.rmtree(self.run_dir, ignore_errors=True)
-        state = read_state()
-        if state and state.get('run_id') == self.run_id:
-            os.unlink(STATE_PATH)
+        try:
+            remove_labelled(label)
+        finally:
+            self._restore_limits()
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            state = read_state()
+            if state and state.get('run_id') == self.run_id:
+                os.unlink(STATE_PATH)
 
     def __enter__(self):
         return self.up()
