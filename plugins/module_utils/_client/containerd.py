@@ -234,8 +234,8 @@ class ContainerdRuntime(ClientUnit):
         if classify_probe(rc, message):
             pending = ('; the CRI reads them after containerd restarts (config_path changed)'
                        if self.restart in ('pending', 'not running') else '')
-            return True, 'reachable and trusted through %s (ctr: %s)%s' % (self.hosts_dir, message if rc else 'found',
-                                                                          pending)
+            answer = message if rc else 'found'
+            return True, 'reachable and trusted through %s (ctr: %s)%s' % (self.hosts_dir, answer, pending)
         return False, 'ctr content fetch-object --hosts-dir %s: %s' % (self.hosts_dir, message)
 
     def facts(self):
