@@ -72,21 +72,21 @@ class ClientPairFiles(object):
         self.option = option
         self.pending = []  # (PlannedFile key, PlannedFile cert)
 
-    def plan(self, tracker, pair=None, remove=False):
+    def plan(self, tracker, desired):
+        """From the desired state: write ``desired.client_certificate``, or remove the pair when
+        ``desired.client_certificate_absent`` (state=absent too), or leave it alone when neither."""
+        pair, remove = desired.client_certificate, desired.client_certificate_absent
         for cert_path, key_path in self.pairs:
             cert = PlannedFile(self.writer, cert_path, self.option, mode=0o644)
             key = PlannedFile(self.writer, key_path, self.option, mode=0o600)
             cert_field, key_field = ('%s client certificate %s' % (self.runtime, cert_path),
                                      '%s client key %s' % (self.runtime, key_path))
             if remove:
-                changed = False
-                for planned, field, before in ((key, key_field, 'present'),
-                                               (cert, cert_field, fingerprints(cert.current))):
-                    if planned.current is not None:
-                        tracker.add(field, before, None)
-                        changed = True
-                if changed:
-                    self.pending.append((key, cert, True))
+                # the key is shown as present/absent only, the certificate by its fingerprint
+                gone = [key.plan_absent(tracker, key_field, 'present'),
+                        cert.plan_absent(tracker, cert_field, fingerprints(cert.current))]
+                if any(gone):
+                    self.pending.append((key, cert))
                 continue
             if pair is None:
                 continue
@@ -95,14 +95,13 @@ class ClientPairFiles(object):
             cert_changed = cert.plan(tracker, cert_field, pair.cert.encode('ascii'), fingerprints(cert.current),
                                      fingerprints(pair.cert.encode('ascii')))
             if key_changed or cert_changed:
-                self.pending.append((key, cert, False))
+                self.pending.append((key, cert))
 
     def apply(self):
-        for key, cert, remove in self.pending:
-            if remove:
-                for planned in (key, cert):
-                    if os.path.lexists(planned.path):
-                        os.unlink(planned.path)
+        for key, cert in self.pending:
+            if key.remove or cert.remove:
+                key.apply()
+                cert.apply()
                 continue
             directory = os.path.dirname(os.path.abspath(key.args['path']))
             if not os.path.isdir(directory):
@@ -117,7 +116,19 @@ class ClientPairFiles(object):
     def paths(self):
         return [{'cert': c, 'key': k} for c, k in self.pairs]
 
+    def presented(self, desired):
+        """The (cert, key) paths a runtime configuration should name after this run: given now, or there already
+        and not removed; None otherwise (one entry per directory, in ``pairs`` order)."""
+        result = []
+        for cert_path, key_path in self.pairs:
+            there = os.path.isfile(cert_path) and os.path.isfile(key_path)
+            keep = desired.client_certificate is not None or (there and not desired.client_certificate_absent)
+            result.append((cert_path, key_path) if keep else None)
+        return result
 
-def docker_pairs(ca_paths):
-    """Docker's pair next to each CA file: ``<certs.d>/<host:port>/client.cert`` + ``client.key``."""
+
+def pairs_next_to(ca_paths):
+    """The pair next to each CA file, where Docker and containers/image look: ``<certs.d>/<host:port>/client.cert``
+    + ``client.key`` (containers/image takes any ``*.cert`` with its ``*.key``; containerd the paths hosts.toml
+    names)."""
     return [(os.path.join(os.path.dirname(p), CERT_FILE), os.path.join(os.path.dirname(p), KEY_FILE)) for p in ca_paths]

@@ -138,3 +138,55 @@ def test_a_key_given_as_the_certificate_is_refused_without_showing_it():
     expected = r'client_certificate.cert: PEM block 1 is a PRIVATE KEY, not a CERTIFICATE: give only the client certificate'
     with pytest.raises(CertsDirError, match=expected):
         ClientCertificate.parse(key, key)
+
+
+def test_containers_get_the_pair_next_to_the_ca_and_lose_it_with_the_registry(tmp_path):
+    from ansible_collections.berth.registry.plugins.module_utils._client.containers import ContainersRuntime
+    from client_fakes import FakeSystem, files, plan_apply
+    cert, key, dummy = make_pair()
+    pair = ClientCertificate.parse(cert, key)
+
+    def run(want):
+        unit = ContainersRuntime(FileWriter(None), want, FakeSystem(), str(tmp_path / 'certs.d'),
+                                 str(tmp_path / 'registries.conf.d'), str(tmp_path / 'auth.json'), str(tmp_path / 'run.json'))
+        return plan_apply(unit)
+
+    unit, tracker = run(Desired(Registry.parse('reg.test:5000'), ca_certificates=[cert], client_certificate=pair))
+    assert files(tmp_path) == ['certs.d/reg.test:5000/ca.crt', 'certs.d/reg.test:5000/client.cert',
+                               'certs.d/reg.test:5000/client.key']
+    assert stat.S_IMODE((tmp_path / 'certs.d' / 'reg.test:5000' / 'client.key').stat().st_mode) == 0o600
+    assert unit.facts()['containers']['client_certificate_paths'] == [
+        {'cert': str(tmp_path / 'certs.d' / 'reg.test:5000' / 'client.cert'),
+         'key': str(tmp_path / 'certs.d' / 'reg.test:5000' / 'client.key')}]
+    assert key not in repr(tracker.as_list())
+    assert not run(Desired(Registry.parse('reg.test:5000'), ca_certificates=[cert], client_certificate=pair))[1]
+    unit, tracker = run(Desired(Registry.parse('reg.test:5000'), state='absent'))
+    assert files(tmp_path) == [] and not (tmp_path / 'certs.d' / 'reg.test:5000').exists()
+
+
+def test_containerd_names_the_pair_in_hosts_toml(tmp_path, listening):
+    import tomllib
+    from ansible_collections.berth.registry.plugins.module_utils._client.containerd import ContainerdRuntime
+    from client_fakes import FakeSystem, plan_apply
+    cert, key, dummy = make_pair()
+    pair = ClientCertificate.parse(cert, key)
+    config = tmp_path / 'config.toml'
+    config.write_text('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "%s"\n'
+                      '[grpc]\n  address = "%s"\n' % (tmp_path / 'certs.d', listening(str(tmp_path / 'c.sock'))))
+
+    def run(want):
+        unit = ContainerdRuntime(FileWriter(None), want, FakeSystem(('containerd', 'ctr')), str(config))
+        return plan_apply(unit)
+
+    directory = tmp_path / 'certs.d' / 'reg.test:5000'
+    unit, tracker = run(Desired(Registry.parse('reg.test:5000'), ca_certificates=[cert], client_certificate=pair))
+    hosts = tomllib.loads((directory / 'hosts.toml').read_text())
+    expected = [[str(directory / 'client.cert'), str(directory / 'client.key')]]
+    assert hosts['client'] == expected and hosts['host']['https://reg.test:5000']['client'] == expected
+    assert (directory / 'client.key').read_text() == key
+    assert not run(Desired(Registry.parse('reg.test:5000'), ca_certificates=[cert], client_certificate=pair))[1]
+    # left alone when not given: hosts.toml keeps naming the pair that is there
+    assert not run(Desired(Registry.parse('reg.test:5000'), ca_certificates=[cert]))[1]
+    unit, tracker = run(Desired(Registry.parse('reg.test:5000'), ca_certificates=[cert], client_certificate_absent=True))
+    assert 'client' not in tomllib.loads((directory / 'hosts.toml').read_text())
+    assert sorted(p.name for p in directory.iterdir()) == ['ca.crt', 'hosts.toml']
