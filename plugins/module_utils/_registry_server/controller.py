@@ -19,8 +19,10 @@ import os
 from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._files import read_file
+from ansible_collections.berth.registry.plugins.module_utils._htpasswd import check_cost, decide
 from ansible_collections.berth.registry.plugins.module_utils._names import check_text, ip_address
 from ansible_collections.berth.registry.plugins.module_utils._registry_container.image import archive_image_id
+from ansible_collections.berth.registry.plugins.module_utils._registry_container.spec import ContainerSpec
 from ansible_collections.berth.registry.plugins.module_utils._registry_server import config as config_yml
 from ansible_collections.berth.registry.plugins.module_utils._registry_server import pki, storage as storage_section
 from ansible_collections.berth.registry.plugins.module_utils._registry_server.layout import Layout
@@ -70,6 +72,8 @@ class ServerRequest(object):
         self.config = None
         self.secret_values = []
         self.layout = Layout(args['config_dir'])
+        self.extra_files = []
+        self.archive_id = None
         self._check()
 
     # --- checks that need nothing but the options ----------------------------------------------
@@ -107,15 +111,29 @@ class ServerRequest(object):
 
     # --- the controller's part --------------------------------------------------------------------
     def prepare(self):
-        """PKI (or the bring-your-own check), http.secret, config.yml, extra files. Returns self."""
+        """Everything checked first (the options, config.yml's sections, the users, the container, the extra files,
+        bring-your-own files, the image archive) - then the PKI, http.secret and config.yml. Returns self."""
         a = self.args
+        request = config_yml.ConfigRequest(
+            self.layout, self.port, tls=bool(a['tls']), htpasswd=bool(self.users), realm=a['auth_realm'],
+            http_secret=a['http_secret'] or None, storage=a['storage'], storage_delete=a['storage_delete'],
+            storage_redirect=a['storage_redirect'], metrics_port=self.metrics[1] if self.metrics else None,
+            sections=a['config'])
+        decide([], a['users'], bool(a['users_exclusive']))
+        check_cost(a['htpasswd_cost'], 'htpasswd_cost')
+        ContainerSpec(**dict(self.container(), config_dir=self.layout.config_dir))
+        self.extra_files = [self._extra_file(i, f) for i, f in enumerate(a['extra_files'])]
+        self.archive_id = self.image_archive_id()
+        own = None
+        if a['tls'] and a['tls_files']:
+            files = a['tls_files']
+            self.tls = pki.byo_tls(files['cert'], files['key'], files['ca'])
+        elif a['tls']:
+            own = pki.OwnPKI(a['pki_dir'], a['ca'], self._certificate(), self.check_mode)
         exists = pki.ensure_pki_dir(a['pki_dir'], self.check_mode, self.differences)
         with pki.locked(a['pki_dir'], exists):
-            if a['tls'] and a['tls_files']:
-                files = a['tls_files']
-                self.tls = pki.byo_tls(files['cert'], files['key'], files['ca'])
-            elif a['tls']:
-                self.tls = pki.own_pki(a['pki_dir'], a['ca'], self._certificate(), self.check_mode, exists)
+            if own is not None:
+                self.tls = own.run(exists)
             secret, found = a['http_secret'], None
             if not secret:
                 secret, found = pki.http_secret(a['pki_dir'], self.check_mode, exists)
@@ -129,18 +147,13 @@ class ServerRequest(object):
             self.secret_values.extend(self.tls.secrets())
         if a['ca'].get('passphrase'):
             self.secret_values.append(a['ca']['passphrase'])
-        request = config_yml.ConfigRequest(
-            self.layout, self.port, tls=bool(a['tls']), htpasswd=bool(self.users), realm=a['auth_realm'],
-            http_secret=secret or PENDING_SECRET, storage=a['storage'], storage_delete=a['storage_delete'],
-            storage_redirect=a['storage_redirect'], metrics_port=self.metrics[1] if self.metrics else None,
-            sections=a['config'])
+        request.http_secret = secret or PENDING_SECRET
         self.config = request.build()
         self.config_text = config_yml.render(self.config)
         self.config_shown = config_yml.render_redacted(self.config)
         self.secret_values.extend(request.secrets())
         self.secret_values.extend(u['password'] for u in a['users'] if u.get('password'))
         self.secret_values.extend(str(v) for v in (a['container']['secret_env'] or {}).values() if v)
-        self.extra_files = [self._extra_file(i, f) for i, f in enumerate(a['extra_files'])]
         return self
 
     def _certificate(self):
@@ -200,7 +213,7 @@ class ServerRequest(object):
                     container=self.container(), extra_files=self.extra_files,
                     packages=a['packages'], secrets=sorted(set(v for v in self.secret_values if v)),
                     docker_host=a['docker_host'], timeout=a['timeout'])
-        archive_id = self.image_archive_id()
+        archive_id = self.archive_id
         if archive_id is not None:
             args['image_archive_id'] = archive_id
         if image_archive:

@@ -105,68 +105,85 @@ def locked(pki_dir, exists):
         yield
 
 
-def own_pki(pki_dir, ca, certificate, check_mode, exists=True, writer=None):
-    """Make or keep our CA and the server certificate under ``pki_dir``; a TLSOutcome.
+class OwnPKI(object):
+    """Our CA and the server certificate under ``pki_dir``. Built from the options (every value checked, nothing
+    read); ``run(exists)`` makes or keeps them (call it holding the PKI lock) and returns a TLSOutcome.
 
     ``ca``: subject, key_type, validity_days, regenerate, passphrase; ``certificate``: name, dns_names,
-    ip_addresses, key_type, validity_days, renew_before_days. Call it holding the PKI lock.
+    ip_addresses, key_type, validity_days, renew_before_days.
     """
-    outcome = TLSOutcome()
-    writer = writer or FileWriter(None)
-    name = certificate.get('name') or (list(certificate.get('dns_names') or []) + list(certificate.get('ip_addresses') or [None]))[0]
-    if not name or '/' in name or name.startswith('.'):
-        raise PKIError('certificate.name: %r cannot name the certificate files under %s' % (name, pki_dir))
-    ca_path, ca_key = os.path.join(pki_dir, 'ca.crt'), os.path.join(pki_dir, 'ca.key')
-    cert_path, key_path = os.path.join(pki_dir, name + '.crt'), os.path.join(pki_dir, name + '.key')
-    if not exists:  # check mode, no PKI directory yet: everything is to be made
-        outcome.differences.add('ca', None, 'created: %s' % ca_path)
-        outcome.differences.add('certificate', None, 'issued: %s' % cert_path)
-        outcome.pending = True
-        return outcome
-    passphrase = ca.get('passphrase') or None
-    subject = ca.get('subject') or {'CN': '%s CA' % name, 'O': 'berth.registry'}
-    ca_run = ca_plan(ca_path, ca_key, subject=subject, privatekey_passphrase=passphrase,
-                     key_type=ca.get('key_type', 'ecdsa-p256'), validity_days=ca.get('validity_days', 3650),
-                     regenerate=ca.get('regenerate', 'fail'), backup=True, writer=writer, check_mode=check_mode,
-                     options=CA_OPTIONS)
-    ca_run.plan()
-    ca_run.apply()
-    cert_run = cert_plan(cert_path, key_path, ca_path, ca_key, dns_names=certificate.get('dns_names') or [],
-                         ip_addresses=certificate.get('ip_addresses') or [], ca_privatekey_passphrase=passphrase,
-                         key_type=certificate.get('key_type', 'ecdsa-p256'),
-                         validity_days=certificate.get('validity_days', 397),
-                         renew_before_days=certificate.get('renew_before_days', 30), writer=writer,
-                         check_mode=check_mode, options=CERT_OPTIONS, issuer_options=ISSUER_OPTIONS)
-    if check_mode and ca_run.issue:
-        # a new CA re-issues the certificate; the plan would compare it with the CA still on disk
+
+    def __init__(self, pki_dir, ca, certificate, check_mode, writer=None):
+        self.check_mode = check_mode
+        name = certificate.get('name') or (list(certificate.get('dns_names') or [])
+                                           + list(certificate.get('ip_addresses') or [None]))[0]
+        if not name or '/' in name or name.startswith('.') or any(ord(c) < 32 for c in name):
+            raise PKIError('certificate.name: %r cannot name the certificate files under %s' % (name, pki_dir))
+        self.ca_path, self.ca_key = os.path.join(pki_dir, 'ca.crt'), os.path.join(pki_dir, 'ca.key')
+        self.cert_path, self.key_path = os.path.join(pki_dir, name + '.crt'), os.path.join(pki_dir, name + '.key')
+        writer = writer or FileWriter(None)
+        passphrase = ca.get('passphrase') or None
+        subject = ca.get('subject') or {'CN': '%s CA' % name, 'O': 'berth.registry'}
+        self.ca_run = ca_plan(self.ca_path, self.ca_key, subject=subject, privatekey_passphrase=passphrase,
+                              key_type=ca.get('key_type') or 'ecdsa-p256', validity_days=ca.get('validity_days', 3650),
+                              regenerate=ca.get('regenerate') or 'fail', backup=True, writer=writer,
+                              check_mode=check_mode, options=CA_OPTIONS)
+        self.cert_run = cert_plan(self.cert_path, self.key_path, self.ca_path, self.ca_key,
+                                  dns_names=certificate.get('dns_names') or [],
+                                  ip_addresses=certificate.get('ip_addresses') or [], ca_privatekey_passphrase=passphrase,
+                                  key_type=certificate.get('key_type') or 'ecdsa-p256',
+                                  validity_days=certificate.get('validity_days', 397),
+                                  renew_before_days=certificate.get('renew_before_days', 30), writer=writer,
+                                  check_mode=check_mode, options=CERT_OPTIONS, issuer_options=ISSUER_OPTIONS)
+
+    def run(self, exists=True):
+        outcome = TLSOutcome()
+        if not exists:  # check mode, no PKI directory yet: everything is to be made
+            outcome.differences.add('ca', None, 'created: %s' % self.ca_path)
+            outcome.differences.add('certificate', None, 'issued: %s' % self.cert_path)
+            outcome.pending = True
+            return outcome
+        ca_run, cert_run = self.ca_run, self.cert_run
+        ca_run.plan()
+        ca_run.apply()
+        if self.check_mode and ca_run.issue:
+            # a new CA re-issues the certificate; the plan would compare it with the CA still on disk
+            outcome.differences.extend(ca_run.differences, 'ca: ')
+            if os.path.lexists(self.cert_path):
+                outcome.differences.add('certificate', 'signed by the current CA', 're-issued by the new CA')
+            else:
+                outcome.differences.add('certificate', None, 'issued: %s' % self.cert_path)
+            outcome.pending = True
+            outcome.warnings.extend(ca_run.warnings)
+            return outcome
+        cert_run.plan()
+        cert_run.apply()
         outcome.differences.extend(ca_run.differences, 'ca: ')
-        if os.path.lexists(cert_path):
-            outcome.differences.add('certificate', 'signed by the current CA', 're-issued by the new CA')
-        else:
-            outcome.differences.add('certificate', None, 'issued: %s' % cert_path)
-        outcome.pending = True
-        outcome.warnings.extend(ca_run.warnings)
+        outcome.differences.extend(cert_run.differences, 'certificate: ')
+        outcome.warnings.extend(ca_run.warnings + cert_run.warnings)
+        if self.check_mode and (cert_run.issue or cert_run.rewrite_key):
+            outcome.pending = True
+            outcome.facts['ca'] = certificate_facts(read_file(self.ca_path, 'ca'), self.ca_path)
+            return outcome
+        outcome.cert = read_file(self.cert_path, 'certificate')
+        outcome.key = read_file(self.key_path, 'certificate key')
+        outcome.ca = read_file(self.ca_path, 'ca')
+        outcome.facts = {'ca': certificate_facts(outcome.ca, self.ca_path),
+                         'certificate': certificate_facts(outcome.cert, self.cert_path)}
         return outcome
-    cert_run.plan()
-    cert_run.apply()
-    outcome.differences.extend(ca_run.differences, 'ca: ')
-    outcome.differences.extend(cert_run.differences, 'certificate: ')
-    outcome.warnings.extend(ca_run.warnings + cert_run.warnings)
-    if check_mode and (cert_run.issue or cert_run.rewrite_key):
-        outcome.pending = True
-        outcome.facts['ca'] = certificate_facts(read_file(ca_path, 'ca'), ca_path)
-        return outcome
-    outcome.cert = read_file(cert_path, 'certificate')
-    outcome.key = read_file(key_path, 'certificate key')
-    outcome.ca = read_file(ca_path, 'ca')
-    outcome.facts = {'ca': certificate_facts(outcome.ca, ca_path),
-                     'certificate': certificate_facts(outcome.cert, cert_path)}
-    return outcome
+
+
+def own_pki(pki_dir, ca, certificate, check_mode, exists=True, writer=None):
+    """OwnPKI(...).run(exists): make or keep our CA and the server certificate; a TLSOutcome."""
+    return OwnPKI(pki_dir, ca, certificate, check_mode, writer).run(exists)
 
 
 def byo_tls(cert_file, key_file, ca_file):
     """Bring-your-own files, checked against each other before anything is deployed; a TLSOutcome."""
     outcome = TLSOutcome()
+    for option, path in (('tls_files.cert', cert_file), ('tls_files.key', key_file), ('tls_files.ca', ca_file)):
+        if read_file(path, option) is None:
+            raise PKIError('%s: %s does not exist on the controller' % (option, path))
     info, problems = certificate_info(cert_file, key_file, None, ca_file)
     del info
     if problems:
