@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import io
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
+import time
 
-from .engine import docker, image_exists
+from . import flavours
+from .engine import DOCKER, docker, image_exists
 
 BED_LABEL = 'berth.bed=1'
 REGISTRY_BINARY = '/usr/bin/docker-registry'
@@ -96,60 +102,13 @@ def save_registry_image(path, tag='registry:2'):
     return path
 
 
-# --- client-node image: Debian bookworm with its own dockerd + sshd, tini as PID 1 ---------------
+# --- node images: one per flavour (flavours.py), each built on its parent, cached by recipe hash ---
 
 NODE_SUITE = 'bookworm'
-NODE_PACKAGES = (
-    'docker.io', 'python3', 'openssh-server', 'iproute2', 'ca-certificates', 'curl', 'procps',
-    'iptables', 'tini', 'openssl',
-    # what the collection's modules import on targets, so nodes never need a package mirror
-    'python3-docker', 'python3-bcrypt', 'python3-cryptography', 'python3-apt',
-)
 NODE_TAG_PREFIX = 'berth-bed-node'
+BUILD_LABEL = 'berth.bed.build'
 MERGED_USR_HOOKS = '/usr/share/mmdebstrap/hooks/merged-usr'
-
-NODE_BOOT = r"""#!/bin/sh
-# PID 1 is tini; this brings the node up like a small machine: rw /sys and cgroups, fresh SSH host
-# key, the controller's public key, sshd, then dockerd through Debian's init script.
-mount -o remount,rw /sys 2>/dev/null || true
-awk '$2 ~ "^/sys/fs/cgroup" { print $2 }' /proc/mounts | while read -r m; do
-    mount -o remount,bind,rw "$m" 2>/dev/null || true
-done
-mkdir -p /run/sshd /run/lock
-[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
-install -d -m 0700 /root/.ssh
-install -m 0600 /etc/berth/authorized_key /root/.ssh/authorized_keys
-/usr/sbin/sshd -E /var/log/sshd.log
-/etc/init.d/docker start
-trap '/etc/init.d/docker stop; pkill -x sshd; exit 0' TERM INT
-echo "berth-node: booted"
-while :; do sleep 3600 & wait $!; done
-"""
-
-NODE_SSHD_CONFIG = """\
-HostKey /etc/ssh/ssh_host_ed25519_key
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-UseDNS no
-MaxStartups 100:30:200
-MaxSessions 100
-"""
-
-# Debian's init script raises the nofile limit beyond the hard limit this host allows (and runs under
-# `set -e`): fall back to the hard limit instead of dying.
-NODE_CUSTOMIZE = r"""
-set -e
-root="$1"
-sed -i \
-  -e 's/^\(\s*\)ulimit -n 1048576$/\1ulimit -n 1048576 2>\/dev\/null || ulimit -n "$(ulimit -Hn)"/' \
-  -e 's/^\(\s*\)ulimit -\([up]\) unlimited$/\1ulimit -\2 unlimited 2>\/dev\/null || true/' \
-  "$root/etc/init.d/docker"
-grep -q 'ulimit -n "$(ulimit -Hn)"' "$root/etc/init.d/docker"
-chmod 0755 "$root/usr/local/sbin/berth-node-boot"
-rm -f "$root"/etc/ssh/ssh_host_*
-mkdir -p "$root/etc/berth"
-: > "$root/etc/machine-id"
-"""
+LOCK_DIR = os.environ.get('BERTH_BED_LOCK_DIR', '/tmp')
 
 NODE_CHANGES = (
     'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/sbin/berth-node-boot"]',
@@ -158,15 +117,53 @@ NODE_CHANGES = (
     'LABEL %s' % BED_LABEL,
 )
 
+# Runs in a container of the parent image, files tar on stdin: install the flavour's packages from
+# the Debian mirror (the only step with network), lay out its files, run its script, clean up.
+FLAVOUR_BUILD = r"""
+set -e
+mkdir /tmp/berth-files && tar -x -C /tmp/berth-files
+BERTH_PACKAGES=$(cat /tmp/berth-files/.packages) && rm /tmp/berth-files/.packages
+export DEBIAN_FRONTEND=noninteractive
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
+if [ -n "$BERTH_PACKAGES" ]; then
+    mirror="-o Dir::Etc::SourceList=/etc/berth/mirror.list -o Dir::Etc::SourceParts=/nonexistent"
+    apt-get $mirror update -qq
+    apt-get $mirror install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold $BERTH_PACKAGES >/dev/null
+fi
+cp -a /tmp/berth-files/. /
+rm -rf /tmp/berth-files
+sh -e /etc/berth/flavour-build.sh
+rm -f /usr/sbin/policy-rc.d /etc/berth/flavour-build.sh /etc/ssh/ssh_host_*
+apt-get clean
+rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old
+"""
+
+
+def _flavour_recipe(name):
+    f = flavours.flavour(name) if name != 'base' else flavours.FLAVOURS['base']
+    parts = [name, ' '.join(f.packages), f.script, repr(sorted(f.files.items())), repr(sorted(f.env().items()))]
+    if f.parent is None:
+        parts += [NODE_SUITE, flavours.BASE_CUSTOMIZE, repr(sorted(flavours.BASE_FILES.items())), '\n'.join(NODE_CHANGES)]
+    else:
+        parts += [FLAVOUR_BUILD, recipe_hash(f.parent)]
+    return '\n--\n'.join(parts)
+
+
+def recipe_hash(flavour='docker'):
+    """Hash of everything that goes into a flavour's image, its parents' recipes included."""
+    return hashlib.sha256(_flavour_recipe(flavour).encode()).hexdigest()[:12]
+
+
+def image_tag(flavour='docker'):
+    return '%s:%s-%s' % (NODE_TAG_PREFIX, flavour, recipe_hash(flavour))
+
 
 def node_recipe_hash():
-    recipe = '\n--\n'.join([NODE_SUITE, ' '.join(NODE_PACKAGES), NODE_BOOT, NODE_SSHD_CONFIG,
-                            NODE_CUSTOMIZE, '\n'.join(NODE_CHANGES)])
-    return hashlib.sha256(recipe.encode()).hexdigest()[:12]
+    return recipe_hash('docker')
 
 
 def node_image_tag():
-    return '%s:%s' % (NODE_TAG_PREFIX, node_recipe_hash())
+    return image_tag('docker')
 
 
 def _write(path, text, mode=0o644):
@@ -176,19 +173,24 @@ def _write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def build_node_image(tag):
-    """mmdebstrap a minbase bookworm with the node packages and `docker import` it as tag."""
+def _mode_for(path, text):
+    return 0o755 if text.startswith('#!') else 0o644
+
+
+def build_base_image(tag):
+    """mmdebstrap a minbase bookworm with what every node needs and `docker import` it as tag."""
+    base = flavours.FLAVOURS['base']
     with tempfile.TemporaryDirectory(prefix='berth-node-image-', dir=os.environ.get('TMPDIR')) as ctx:
         overlay = os.path.join(ctx, 'overlay')
-        _write(os.path.join(overlay, 'usr/local/sbin/berth-node-boot'), NODE_BOOT, 0o755)
-        _write(os.path.join(overlay, 'etc/ssh/sshd_config.d/berth.conf'), NODE_SSHD_CONFIG)
+        for path, text in flavours.BASE_FILES.items():
+            _write(os.path.join(overlay, path.lstrip('/')), text, _mode_for(path, text))
         rootfs_tar = os.path.join(ctx, 'rootfs.tar')
         cmd = ['mmdebstrap', '--quiet', '--variant=minbase', '--mode=root', '--format=tar',
-               '--include=' + ','.join(NODE_PACKAGES),
+               '--include=' + ','.join(base.packages),
                '--dpkgopt=path-exclude=/usr/share/doc/*', '--dpkgopt=path-exclude=/usr/share/man/*',
                '--dpkgopt=path-exclude=/usr/share/locale/*',
                '--customize-hook=sync-in %s /' % overlay,
-               '--customize-hook=' + NODE_CUSTOMIZE]
+               '--customize-hook=' + flavours.BASE_CUSTOMIZE]
         if os.path.isdir(MERGED_USR_HOOKS):
             cmd.append('--hook-dir=' + MERGED_USR_HOOKS)
         cmd += [NODE_SUITE, rootfs_tar]
@@ -200,9 +202,73 @@ def build_node_image(tag):
     return tag
 
 
-def ensure_node_image(tag=None):
-    """The client-node image for the current recipe, built once per recipe; returns its tag."""
-    tag = tag or node_image_tag()
-    if not image_exists(tag):
-        build_node_image(tag)
+def _files_tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w') as tar:
+        for path, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(path.lstrip('/'))
+            info.size, info.mode, info.mtime = len(data), _mode_for(path, text), 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def build_flavour_image(name, tag, parent_tag=None):
+    """One layer on the parent image: `docker run` the flavour's install, then `docker commit` it."""
+    f = flavours.flavour(name)
+    parent_tag = parent_tag or ensure_image(f.parent)
+    container = 'berth-build-%s-%d-%d' % (name, os.getpid(), int(time.time() * 1000) % 100000)
+    files = dict(f.files, **{'/etc/berth/flavour-build.sh': f.script or 'true\n'})
+    files['/.packages'] = ' '.join(f.packages)
+    changes = list(NODE_CHANGES) + ['ENV %s=%s' % (k, v.replace(' ', '\\ ')) for k, v in sorted(f.env().items())]
+    if f.init == 'systemd':
+        # the boot script itself is PID 1 and execs systemd; `docker stop` must send systemd's halt signal
+        changes += ['ENTRYPOINT ["/usr/local/sbin/berth-node-boot"]', 'ENV container=docker', 'STOPSIGNAL SIGRTMIN+3']
+    try:
+        proc = subprocess.run([DOCKER, 'run', '-i', '--name', container, '--label', BED_LABEL,
+                               '--label', BUILD_LABEL + '=' + name, '--network', 'host',
+                               '--entrypoint', '/bin/sh', parent_tag, '-c', FLAVOUR_BUILD],
+                              input=_files_tar(files), capture_output=True, timeout=1800, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError('building the %s node image failed (rc=%d):\n%s'
+                               % (name, proc.returncode, (proc.stdout + proc.stderr).decode(errors='replace')[-4000:]))
+        # `docker commit --change` knows no STOPSIGNAL: commit the layer, then set the config in a build
+        layer = docker('commit', container).stdout.strip()
+        dockerfile = 'FROM %s\n%s\n' % (layer, '\n'.join(changes))
+        docker('build', '-q', '-t', tag, '-', input=dockerfile, timeout=600)
+    finally:
+        docker('rm', '-f', container, check=False)
     return tag
+
+
+@contextlib.contextmanager
+def build_lock(key):
+    """One builder per key (image tag, repo path) on this machine: worktrees share the engine's image cache."""
+    path = os.path.join(LOCK_DIR, 'berth-bed-build-%s.lock' % re.sub(r'[^\w.-]', '_', key).strip('_'))
+    with open(path, 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_image(flavour='docker'):
+    """The image of flavour (and its parents) for the current recipes, built only when missing."""
+    tag = image_tag(flavour)
+    if image_exists(tag):
+        return tag
+    with build_lock(tag):
+        if not image_exists(tag):
+            if flavour == 'base':
+                build_base_image(tag)
+            else:
+                build_flavour_image(flavour, tag)
+    return tag
+
+
+def ensure_node_image(tag=None):
+    """The docker-flavour node image (today's client node); returns its tag."""
+    return ensure_image('docker') if tag is None else tag
+
+
+def image_size(tag):
+    """Virtual size of tag in bytes (its parents' layers included)."""
+    return int(docker('image', 'inspect', '-f', '{{.Size}}', tag).stdout.strip())

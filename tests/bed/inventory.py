@@ -1,4 +1,4 @@
-"""Inventory and ansible.cfg for a bed: groups `registry` and `registry_clients`, tuned for many nodes."""
+"""Inventory and ansible.cfg for a bed: groups by role (`registry`, `registry_clients`, ...) and flavour, tuned for many nodes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 
 import yaml
 
+from .flavours import S3_PORT
 from .playbook import COLLECTIONS_PATH
 
 ANSIBLE_CFG = """\
@@ -27,24 +28,27 @@ control_path_dir = {control_path_dir}
 """
 
 
-def _hosts(nodes):
-    return {n.name: {'ansible_host': n.ip} for n in nodes}
+def _hostvars(bed, node):
+    hostvars = {'ansible_host': node.ip, 'berth_flavour': node.flavour}
+    if node.flavour == 'objectstore':
+        hostvars['berth_s3_endpoint'] = 'http://%s:%d' % (node.ip, S3_PORT)
+    return hostvars
 
 
 def inventory_data(bed, extra_vars=None):
+    """Groups `registry` and `registry_clients` always (maybe empty), then every other group a node
+    is in (`registry_lb`, `objectstore`, ...) and `flavour_<name>` per flavour, in node order."""
     common = {
         'ansible_user': 'root',
         'ansible_ssh_private_key_file': bed.key_path,
         'ansible_python_interpreter': '/usr/bin/python3',
     }
     common.update(extra_vars or {})
-    return {'all': {
-        'vars': common,
-        'children': {
-            'registry': {'hosts': _hosts([bed.registry] if bed.registry else [])},
-            'registry_clients': {'hosts': _hosts(bed.clients)},
-        },
-    }}
+    groups = {'registry': {'hosts': {}}, 'registry_clients': {'hosts': {}}}
+    for node in bed.nodes:
+        for group in node.groups:
+            groups.setdefault(group, {'hosts': {}})['hosts'][node.name] = _hostvars(bed, node)
+    return {'all': {'vars': common, 'children': groups}}
 
 
 def _write(path, text):

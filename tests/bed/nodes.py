@@ -1,4 +1,4 @@
-"""A throw-away fleet of Docker hosts: one container per node, each with its own dockerd and sshd."""
+"""A throw-away fleet of hosts: one container per node (a flavour, see flavours.py), each with its own sshd and runtime."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from . import engine, images, inventory, playbook
+from . import aptrepo, engine, flavours, images, inventory, playbook, s3
 from .engine import EngineError, docker
 
 ROOT = playbook.ROOT
@@ -19,6 +20,7 @@ BED_DIR = os.path.join(ROOT, '.build', 'bed')
 RUN_LABEL = 'berth.bed.run'
 OWNER_LABEL = 'berth.bed.owner'
 NODE_LABEL = 'berth.bed.node'
+FLAVOUR_LABEL = 'berth.bed.flavour'
 # Fixed candidates, tried in order; BERTH_BED_SUBNET (or subnet=) pins one and fails if it is taken.
 DEFAULT_SUBNETS = tuple('172.29.%d.0/24' % x for x in range(77, 93))
 NODE_SECURITY = (
@@ -36,11 +38,25 @@ class BedError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class NodeSpec:
+    """What a test asks for: a node name, its flavour (flavours.py) and its inventory groups.
+
+    index is its host number in the bed's /24 (None: assigned by role, see Bed)."""
+
+    name: str
+    flavour: str = 'docker'
+    groups: tuple = ()
+    index: int | None = None
+
+
 @dataclass
 class Node:
     name: str
     ip: str
     container: str
+    flavour: str = 'docker'
+    groups: tuple = ()
 
     def run(self, argv, input=None, timeout=300):
         """`docker exec` argv in the node; returns the CompletedProcess (separate stdout/stderr)."""
@@ -146,14 +162,31 @@ def _pid_alive(pid):
 
 
 class Bed:
-    """Nodes `registry1` (.10, DNS alias `registry`) and `client1..N` (.11..) on a labelled bridge network of their own."""
+    """A fleet of node containers on a labelled `--internal` bridge network of their own.
+
+    Addresses in the bed's /24: registry nodes `registry1..` at .10 downwards (registry1 = .10,
+    DNS alias `registry`), the load-balancer node `lb1` at .6, extra nodes at .2.., clients
+    `client1..N` at .11 upwards. Compose it from flavours (flavours.py):
+
+        Bed(clients=3)                                       # registry1 (bare) + 3 docker clients
+        Bed(clients=['docker', 'containerd', 'podman'])      # a mixed fleet
+        Bed(clients=2, registries=2, lb=True, extra={'store': 'objectstore'})   # HA story
+        Bed(nodes=[NodeSpec('web1', 'bare', ('web',), index=20), ...])          # anything else
+
+    Inventory groups: `registry`, `registry_clients`, `registry_lb`, one group per extra node's
+    flavour (e.g. `objectstore`, not a client), and `flavour_<name>` for every node.
+    """
 
     playbook = playbook
 
-    def __init__(self, clients=3, registry_node=True, run_id=None, subnet=None, owner=None):
+    def __init__(self, clients=3, registry_node=True, run_id=None, subnet=None, owner=None, *,
+                 registry='bare', registries=None, lb=None, extra=None, nodes=None, light=False):
         self.run_id = run_id or 'r%d-%d' % (os.getpid(), int(time.time()) % 100000)
-        self.n_clients = clients
-        self.registry_node = registry_node
+        if registries is None:
+            registries = 1 if registry_node else 0
+        self.specs = list(nodes) if nodes is not None else plan(clients, registries, registry, lb, extra)
+        check_specs(self.specs)
+        self.light = light
         self.subnet = subnet
         self.owner = str(owner or os.getpid())
         self.run_dir = os.path.join(BED_DIR, self.run_id)
@@ -162,30 +195,61 @@ class Bed:
         self.registry_image_archive = os.path.join(BED_DIR, 'registry-image.tar')
         self.inventory_path = os.path.join(self.run_dir, 'inventory.yml')
         self.ansible_cfg_path = os.path.join(self.run_dir, 'ansible.cfg')
-        self.image = None
-        self._inotify_restore = None
+        self.s3_env_path = os.path.join(self.run_dir, 's3.env')
+        self.images = {}
+        self.apt_repo = None
+        self.s3 = None
+        self._sysctl_restore = {}
         self.nodes = []
         if subnet:
             self._plan_nodes()
 
     # --- layout ------------------------------------------------------------------------------
+    @property
+    def n_clients(self):
+        return sum(1 for s in self.specs if CLIENTS in s.groups)
+
+    @property
+    def registry_node(self):
+        return any(REGISTRIES in s.groups for s in self.specs)
+
+    @property
+    def image(self):
+        """Tag of the docker-flavour image (what every node ran before flavours existed)."""
+        return self.images.get('docker')
+
     def _plan_nodes(self):
         hosts = list(ipaddress.ip_network(self.subnet).hosts())
-        names = ([REGISTRY_NODE] if self.registry_node else []) + ['client%d' % i for i in range(1, self.n_clients + 1)]
-        if 11 + self.n_clients > len(hosts):
-            raise BedError('%d clients do not fit in %s' % (self.n_clients, self.subnet))
         self.nodes = []
-        for name in names:
-            index = 10 if name == REGISTRY_NODE else 10 + int(name[len('client'):])
-            self.nodes.append(Node(name, str(hosts[index - 1]), 'berth-%s-%s' % (self.run_id, name)))
+        for spec in self.specs:
+            if spec.index > len(hosts):
+                raise BedError('node %s (.%d) does not fit in %s' % (spec.name, spec.index, self.subnet))
+            self.nodes.append(Node(spec.name, str(hosts[spec.index - 1]), 'berth-%s-%s' % (self.run_id, spec.name),
+                                   spec.flavour, node_groups(spec)))
+
+    def group(self, name):
+        return [n for n in self.nodes if name in n.groups]
 
     @property
     def registry(self):
-        return next((n for n in self.nodes if n.name == REGISTRY_NODE), None)
+        """The first registry node (registry1), or None."""
+        return next(iter(self.group(REGISTRIES)), None)
+
+    @property
+    def registries(self):
+        return self.group(REGISTRIES)
 
     @property
     def clients(self):
-        return [n for n in self.nodes if n.name != REGISTRY_NODE]
+        return self.group(CLIENTS)
+
+    @property
+    def lb(self):
+        return next(iter(self.group(LB)), None)
+
+    @property
+    def objectstore(self):
+        return next(iter(self.group('flavour_objectstore')), None)
 
     @property
     def gateway(self):
@@ -204,23 +268,35 @@ class Bed:
         return args
 
     # --- lifecycle ---------------------------------------------------------------------------
+    def prepare(self):
+        """Images of every flavour this bed uses and the local apt repository (cached; built when missing)."""
+        engine.require_engine()
+        wanted = sorted({s.flavour for s in self.specs})
+        images.ensure_image('base')
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            repo = pool.submit(aptrepo.ensure_repo, BED_DIR)
+            tags = {f: pool.submit(images.ensure_image, f) for f in wanted}
+            self.images = {f: t.result() for f, t in tags.items()}
+            self.apt_repo = repo.result()
+        if any(self._hosts_registry_image(s) for s in self.specs):
+            images.save_registry_image(self.registry_image_archive)
+        return self
+
     def up(self, timeout=90):
         """Create network, keys, volumes and nodes; wait until every node answers over SSH."""
-        engine.require_engine()
-        self.image = images.ensure_node_image()
-        if self.registry_node:
-            images.save_registry_image(self.registry_image_archive)
+        self.prepare()
+        timeout = max(timeout, len(self.specs))  # a hundred nodes boot on two cores
         try:
             self._create_run_dir()
             self.subnet = pick_subnet(self.subnet)
             self._plan_nodes()
+            self._load_s3()
             docker('network', 'create', '--internal', '--driver', 'bridge', '--subnet', self.subnet,
                    *self.labels(), self.network)
-            self._raise_inotify_if_needed()
+            self._raise_limits()
             self._parallel(self._start_container)
             self._parallel(lambda n: self.wait_ready(n, timeout))
-            if self.registry_node:
-                self._load_registry_image()
+            self._parallel(self._load_registry_image, [n for n in self.nodes if self._hosts_registry_image(n)])
             self.write_inventory()
             self.save_state()
         except BaseException:
@@ -231,12 +307,14 @@ class Bed:
     def down(self):
         """Remove exactly what this run created (by its run label); safe to call twice."""
         label = '%s=%s' % (RUN_LABEL, self.run_id)
-        remove_labelled(label)
-        self._restore_inotify()
-        shutil.rmtree(self.run_dir, ignore_errors=True)
-        state = read_state()
-        if state and state.get('run_id') == self.run_id:
-            os.unlink(STATE_PATH)
+        try:
+            remove_labelled(label)
+        finally:
+            self._restore_limits()
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            state = read_state()
+            if state and state.get('run_id') == self.run_id:
+                os.unlink(STATE_PATH)
 
     def __enter__(self):
         return self.up()
@@ -255,7 +333,7 @@ class Bed:
                 runs[run] = owner.strip()
         stale = sorted(run for run, owner in runs.items() if _is_stale(owner, keep_cli))
         for run in stale:
-            remove_labelled('%s=%s' % (RUN_LABEL, run))
+            remove_labelled('%s=%s' % (RUN_LABEL, run), strict=False)
             shutil.rmtree(os.path.join(BED_DIR, run), ignore_errors=True)
         return stale
 
@@ -265,18 +343,44 @@ class Bed:
         if not os.path.exists(self.key_path):
             subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'berth-bed-' + self.run_id,
                             '-f', self.key_path], check=True)
+        if any(s.flavour == 'objectstore' for s in self.specs):
+            if not os.path.exists(self.s3_env_path):
+                access, secret = s3.new_credentials()
+                fd = os.open(self.s3_env_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, 'w') as f:
+                    f.write('BERTH_S3_ACCESS_KEY=%s\nBERTH_S3_SECRET_KEY=%s\n' % (access, secret))
+
+    def _load_s3(self):
+        store = self.objectstore
+        if store and os.path.exists(self.s3_env_path):
+            with open(self.s3_env_path) as f:
+                env = dict(line.strip().split('=', 1) for line in f if '=' in line)
+            self.s3 = s3.S3('http://%s:%d' % (store.ip, flavours.S3_PORT),
+                            env['BERTH_S3_ACCESS_KEY'], env['BERTH_S3_SECRET_KEY'])
+
+    def _hosts_registry_image(self, node):
+        """Registry nodes with a dockerd get the registry image loaded (no registry to pull from)."""
+        return REGISTRIES in node.groups and flavours.flavour(node.flavour).services == ('docker',)
 
     def _start_container(self, node):
-        volume = node.container + '-docker'
-        docker('volume', 'create', *self.labels(NODE_LABEL + '=' + node.name), volume)
-        docker('run', '-d', '--name', node.container, '--hostname', node.name,
-               '--network', self.network, '--ip', node.ip, '--network-alias', node.name,
-               *(['--network-alias', 'registry'] if node.name == REGISTRY_NODE else []),
-               *self.labels(NODE_LABEL + '=' + node.name), *NODE_SECURITY,
-               '--tmpfs', '/run:rw,exec,mode=755',
-               '-v', volume + ':/var/lib/docker',
-               '-v', self.key_path + '.pub:/etc/berth/authorized_key:ro',
-               self.image)
+        flavour = flavours.flavour(node.flavour)
+        labels = self.labels(NODE_LABEL + '=' + node.name, FLAVOUR_LABEL + '=' + node.flavour)
+        args = ['--name', node.container, '--hostname', node.name,
+                '--network', self.network, '--ip', node.ip, '--network-alias', node.name,
+                *(['--network-alias', 'registry'] if node.name == REGISTRY_NODE else []),
+                *labels, *NODE_SECURITY,
+                '--tmpfs', '/run:rw,exec,mode=755', '--tmpfs', '/run/lock',
+                '-v', self.key_path + '.pub:/etc/berth/authorized_key:ro',
+                '-v', '%s:%s:ro' % (self.apt_repo, flavours.APT_MOUNT)]
+        if flavour.state_dir:
+            volume = '%s-%s' % (node.container, os.path.basename(flavour.state_dir))
+            docker('volume', 'create', *labels, volume)
+            args += ['-v', '%s:%s' % (volume, flavour.state_dir)]
+        if node.flavour == 'objectstore':
+            args += ['-v', self.s3_env_path + ':/etc/berth/s3.env:ro']
+        if self.light and CLIENTS in node.groups and 'docker' in flavour.services:
+            args += ['-e', 'BERTH_DOCKERD_OPTS=' + LIGHT_DOCKERD_OPTS]
+        docker('run', '-d', *args, self.images[node.flavour])
 
     def ssh_argv(self, node, *cmd):
         node = self.node(node) if isinstance(node, str) else node
@@ -290,11 +394,18 @@ class Bed:
         return proc.returncode, proc.stdout + proc.stderr
 
     def wait_ready(self, node, timeout=90):
-        """Loop `ssh root@IP docker version` until it answers; fail with the node's logs."""
+        """Loop the flavour's readiness command over SSH (`docker version`, `ctr version`, ...) until it
+        answers, and for the object store until S3 answers from here; fail with the node's logs."""
         node = self.node(node) if isinstance(node, str) else node
+        ready = flavours.flavour(node.flavour).ready
         deadline = time.monotonic() + timeout
         while True:
-            rc, out = self.ssh(node, 'docker version --format "{{.Server.Version}}"', timeout=15)
+            try:
+                rc, out = self.ssh(node, ready, timeout=15)
+            except subprocess.TimeoutExpired as exc:
+                rc, out = 124, str(exc)
+            if rc == 0 and node.flavour == 'objectstore' and self.s3 and not self.s3.answers():
+                rc, out = 1, 'S3 on %s does not answer yet' % self.s3.endpoint
             if rc == 0:
                 return
             if time.monotonic() > deadline or not node.running():
@@ -306,37 +417,50 @@ class Bed:
         docker('stop', '-t', '15', self.node(name).container)
 
     def start_node(self, name, timeout=90):
-        """Start a stopped node: its boot script runs again (sshd + dockerd), then wait until ready."""
+        """Start a stopped node: its boot runs again (sshd + services, or systemd), then wait until ready."""
         node = self.node(name)
         docker('start', node.container)
         self.wait_ready(node, timeout)
 
-    def _load_registry_image(self):
+    def _load_registry_image(self, node):
         with open(self.registry_image_archive, 'rb') as archive:
-            proc = subprocess.run([engine.DOCKER, 'exec', '-i', self.registry.container, 'docker', 'load'],
+            proc = subprocess.run([engine.DOCKER, 'exec', '-i', node.container, 'docker', 'load'],
                                   stdin=archive, capture_output=True, timeout=300, check=False)
         if proc.returncode != 0:
-            raise BedError('loading registry image into %s failed: %s' % (self.registry.name, proc.stderr.decode()))
+            raise BedError('loading registry image into %s failed: %s' % (node.name, proc.stderr.decode()))
 
-    def _parallel(self, fn):
-        with ThreadPoolExecutor(max_workers=min(16, max(1, len(self.nodes)))) as pool:
-            for future in [pool.submit(fn, n) for n in self.nodes]:
+    def _parallel(self, fn, nodes=None):
+        nodes = self.nodes if nodes is None else nodes
+        if not nodes:
+            return
+        with ThreadPoolExecutor(max_workers=min(16, len(nodes))) as pool:
+            for future in [pool.submit(fn, n) for n in nodes]:
                 future.result()
 
-    # --- inotify -----------------------------------------------------------------------------
-    def _raise_inotify_if_needed(self):
-        need = inotify_in_use() + 4 * len(self.nodes) + 32
-        current = int(open(INOTIFY).read())
-        if need > current:
-            with open(INOTIFY, 'w') as f:
-                f.write(str(need))
-            self._inotify_restore = current
+    # --- host limits for many nodes (raised for the run, restored by down) --------------------
+    def _raise_limits(self):
+        per_node = sum(8 if flavours.flavour(s.flavour).init == 'systemd' else 4 for s in self.specs)
+        self._raise_sysctl(INOTIFY, inotify_in_use() + per_node + 32)
+        # Measured for 100 nodes (SCALE.md): PIDs (~22 tasks/node), memory (~40 MiB/node) and the
+        # host's neighbour table (one entry per node, GC from 512) are far from their limits.
 
-    def _restore_inotify(self):
-        if self._inotify_restore is not None:
-            with open(INOTIFY, 'w') as f:
-                f.write(str(self._inotify_restore))
-            self._inotify_restore = None
+    def _raise_sysctl(self, path, need):
+        current = int(open(path).read().split()[0])
+        if need > current:
+            with open(path, 'w') as f:
+                f.write(str(need))
+            self._sysctl_restore.setdefault(path, [current, need])
+
+    def _restore_limits(self):
+        for path, (old, ours) in list(self._sysctl_restore.items()):
+            try:
+                # another bed may have raised it further meanwhile: then it is that bed's to restore
+                if int(open(path).read().split()[0]) == ours:
+                    with open(path, 'w') as f:
+                        f.write(str(old))
+            except OSError:
+                pass
+            del self._sysctl_restore[path]
 
     # --- ansible -----------------------------------------------------------------------------
     def write_inventory(self, extra_vars=None, path=None):
@@ -363,9 +487,9 @@ class Bed:
 
     # --- state for the CLI -------------------------------------------------------------------
     def to_state(self):
-        return {'run_id': self.run_id, 'clients': self.n_clients, 'registry_node': self.registry_node,
-                'subnet': self.subnet, 'owner': self.owner, 'image': self.image,
-                'inotify_restore': self._inotify_restore}
+        return {'run_id': self.run_id, 'subnet': self.subnet, 'owner': self.owner, 'light': self.light,
+                'nodes': [asdict(s) for s in self.specs], 'images': self.images, 'apt_repo': self.apt_repo,
+                'sysctl_restore': self._sysctl_restore}
 
     def save_state(self, path=None):
         with open(path or os.path.join(self.run_dir, 'state.json'), 'w') as f:
@@ -373,12 +497,69 @@ class Bed:
 
     @classmethod
     def from_state(cls, state):
-        bed = cls(state['clients'], state['registry_node'], state['run_id'], state['subnet'], state['owner'])
-        bed.image = state.get('image')
-        bed._inotify_restore = state.get('inotify_restore')
+        if 'nodes' in state:
+            specs = [NodeSpec(d['name'], d['flavour'], tuple(d['groups']), d['index']) for d in state['nodes']]
+        else:  # a bed brought up before flavours existed: every node was a docker node
+            specs = plan(state['clients'], int(state['registry_node']), 'docker')
+        bed = cls(nodes=specs, run_id=state['run_id'], subnet=state['subnet'], owner=state['owner'],
+                  light=state.get('light', False))
+        bed.images = state.get('images') or {}
+        bed.apt_repo = state.get('apt_repo')
+        bed._sysctl_restore = state.get('sysctl_restore') or {}
+        bed._load_s3()
         return bed
 
 
+# --- composition -------------------------------------------------------------------------------
+REGISTRIES, CLIENTS, LB = 'registry', 'registry_clients', 'registry_lb'
+REGISTRY_INDEXES = (10, 9, 8, 7)
+LB_INDEX = 6
+EXTRA_INDEXES = (2, 3, 4, 5)
+FIRST_CLIENT = 11
+
+
+def plan(clients=3, registries=1, registry='bare', lb=None, extra=None):
+    """Node specs for the usual shapes: registries, an optional LB, extra nodes, then clients.
+
+    clients: a count of docker clients, or a list of flavours (or NodeSpecs) one per client.
+    lb: True (a bare node) or a flavour. extra: {name: flavour or NodeSpec}, not clients."""
+    if registries > len(REGISTRY_INDEXES):
+        raise BedError('at most %d registry nodes' % len(REGISTRY_INDEXES))
+    specs = [NodeSpec('registry%d' % (i + 1), registry, (REGISTRIES,), REGISTRY_INDEXES[i]) for i in range(registries)]
+    if lb:
+        specs.append(NodeSpec('lb1', 'bare' if lb is True else lb, (LB,), LB_INDEX))
+    extra = dict(extra or {})
+    if len(extra) > len(EXTRA_INDEXES):
+        raise BedError('at most %d extra nodes without explicit NodeSpec indexes' % len(EXTRA_INDEXES))
+    for index, (name, what) in zip(EXTRA_INDEXES, extra.items()):
+        specs.append(what if isinstance(what, NodeSpec) else NodeSpec(name, what, (what,), index))
+    kinds = ['docker'] * clients if isinstance(clients, int) else list(clients)
+    for i, what in enumerate(kinds, 1):
+        specs.append(what if isinstance(what, NodeSpec) else NodeSpec('client%d' % i, what, (CLIENTS,), FIRST_CLIENT + i - 1))
+    return specs
+
+
+def check_specs(specs):
+    names, indexes = set(), set()
+    for spec in specs:
+        flavours.flavour(spec.flavour)  # raises for an unknown flavour
+        if spec.name in names or spec.index in indexes:
+            raise BedError('node %s: name or address .%s used twice' % (spec.name, spec.index))
+        if spec.index is None or not 2 <= spec.index <= 254:
+            raise BedError('node %s: index %s is not a host number in 2..254' % (spec.name, spec.index))
+        if CLIENTS in spec.groups and not flavours.flavour(spec.flavour).client:
+            raise BedError('node %s: flavour %s cannot be a registry client' % (spec.name, spec.flavour))
+        names.add(spec.name)
+        indexes.add(spec.index)
+
+
+def node_groups(spec):
+    return tuple(spec.groups) + ('flavour_' + spec.flavour,)
+
+
+# Scale beds: each client still runs its own dockerd and sshd, but dockerd sets up no bridge,
+# NAT or proxies (nothing runs containers on a client) and logs only errors.
+LIGHT_DOCKERD_OPTS = '--iptables=false --ip-masq=false --bridge=none --userland-proxy=false --log-level=error'
 STATE_PATH = os.path.join(BED_DIR, 'current.json')
 
 
@@ -407,16 +588,32 @@ def inotify_in_use():
     return count
 
 
-def remove_labelled(label):
-    """Remove containers, then networks, then volumes carrying label (exact key=value)."""
+def remove_labelled(label, strict=True):
+    """Remove containers, then networks, then volumes carrying label (exact key=value).
+
+    Containers leave their networks one at a time first: Docker 20.10 removing many containers
+    of one network at once (the CLI removes in parallel) can lose an endpoint-count update, and
+    the network then answers "has active endpoints" with no endpoint left, until dockerd restarts.
+    strict=False (cleanup of other runs' leftovers) warns about what stays instead of failing."""
+    networks = engine.ids('network', label)
+    for net in networks:
+        attached = docker('network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', net, check=False)
+        for name in attached.stdout.split():
+            docker('network', 'disconnect', '-f', net, name, check=False)
     containers = engine.ids('container', label)
     if containers:
         docker('rm', '-f', '-v', *containers, check=False)
-    for net in engine.ids('network', label):
-        docker('network', 'rm', net, check=False)
+    for net in networks:
+        for attempt in range(3):
+            if docker('network', 'rm', net, check=False).returncode == 0:
+                break
+            time.sleep(0.5 * (attempt + 1))
     volumes = engine.ids('volume', label)
     if volumes:
         docker('volume', 'rm', '-f', *volumes, check=False)
     left = [engine.ids(kind, label) for kind in ('container', 'network', 'volume')]
     if any(left):
-        raise EngineError('could not remove all objects labelled %s: %s' % (label, left))
+        message = 'could not remove all objects labelled %s: %s' % (label, left)
+        if strict:
+            raise EngineError(message)
+        print('berth bed: warning: %s' % message, file=sys.stderr)

@@ -98,6 +98,9 @@ def assert_converged(result, hosts):
         assert result.changed(host) == 0, 'host %s changed on a converged fleet:\n%s' % (host, result)
 
 
+# The bed's registry node is bare (python3 + docker.io) as a user's host: the server role's apt
+# task cannot run in check mode without python3-apt there. Fixed with issue 9.
+@pytest.mark.xfail(strict=True, reason='issue 9: check mode on a bare host')
 def test_check_mode_on_a_fresh_fleet_reports_changes_and_writes_nothing(fleet):
     bed = fleet.bed
     bad, kept = bed.clients[-1], bed.clients[0]
