@@ -98,9 +98,6 @@ def assert_converged(result, hosts):
         assert result.changed(host) == 0, 'host %s changed on a converged fleet:\n%s' % (host, result)
 
 
-# The bed's registry node is bare (python3 + docker.io) as a user's host: the server role's apt
-# task cannot run in check mode without python3-apt there. Fixed with issue 9.
-@pytest.mark.xfail(strict=True, reason='issue 9: check mode on a bare host')
 def test_check_mode_on_a_fresh_fleet_reports_changes_and_writes_nothing(fleet):
     bed = fleet.bed
     bad, kept = bed.clients[-1], bed.clients[0]
@@ -125,6 +122,11 @@ def test_check_mode_on_a_fresh_fleet_reports_changes_and_writes_nothing(fleet):
     assert not bed.registry.exists('/etc/docker/registry/config.yml')
     assert bed.registry.docker('inspect', 'registry')[0] != 0, 'check mode started a container'
     assert not os.path.exists(os.path.join(fleet.pki_dir, 'ca.key'))
+    # issue 9: the registry node is bare (python3 + docker.io): check mode says what it would install, and does not
+    assert '"package python3-docker": "present"' in result.stdout and '"package python3-bcrypt": "present"' in result.stdout
+    assert 'python3-apt must be installed' not in result.stdout, result
+    rc, out = bed.registry.exec("python3 -c 'import docker' 2>&1; dpkg-query -W -f='${Status}' python3-apt 2>&1")
+    assert 'No module named' in out and 'install ok installed' not in out, out
 
 
 def test_fresh_run_converges_every_good_client_and_fails_only_the_broken_one(fleet):
@@ -137,6 +139,8 @@ def test_fresh_run_converges_every_good_client_and_fails_only_the_broken_one(fle
     assert result.rc != 0
     assert result.failed_hosts() == [bad.name], result
     assert '/etc/docker/daemon.json' in result.stdout and 'Expecting' in result.stdout, result
+    rc, out = bed.registry.exec("python3 -c 'import docker, bcrypt'")
+    assert rc == 0, 'the packages the registry host needs were not installed: %s' % out
     assert bad.read_file('/etc/docker/daemon.json') == BROKEN_JSON
     for node in bed.clients[:-1]:
         assert result.changed(node.name) >= 1

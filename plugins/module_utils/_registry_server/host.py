@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -92,6 +93,18 @@ def storage_check(user=None, password=None, attempts=3, sleep=time.sleep):
         return ('it answers, but its storage does not: GET %s answered %s: %s'
                 % (CATALOG, 'HTTP %d' % status if status else 'nothing', ' '.join(text.split())[:800]))
     return check
+
+
+_ERR_DETAIL = re.compile(r'err\.detail="((?:[^"\\]|\\.)*)"')
+
+
+def store_error(message):
+    """The message with the storage driver's own error (the last ``err.detail`` of the registry's log lines) first."""
+    details = _ERR_DETAIL.findall(message)
+    if not details:
+        return message
+    detail = re.sub(r'\\[nt]', ' ', details[-1]).replace('\\"', '"').replace('\\\\', '\\')
+    return 'the storage says: %s\n%s' % (' '.join(detail.split()), message)
 
 
 def _digest(data):
@@ -328,7 +341,7 @@ class HostPlan(object):
         try:
             self._run_container()
         except NotAnswering as exc:
-            raise NotAnswering(self._restore(str(exc)), **exc.result)
+            raise NotAnswering(self._restore(store_error(str(exc))), **exc.result)
 
     def _missing_parents(self, path):
         parents, parent = [], os.path.dirname(path)

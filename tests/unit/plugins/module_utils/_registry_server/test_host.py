@@ -189,3 +189,12 @@ def test_extra_files_and_image_archive_protocol(site):
     assert needs['needs_image_archive'] and not needs['changed']
     with pytest.raises(ImageError, match='pull=never'):
         site.run(container={'name': 'registry', 'pull': 'never', 'ports': [{'host_port': 443}]})
+
+
+def test_the_stores_own_error_comes_first():
+    logs = ('registry container r does not answer: it answers, but its storage does not\nlast 30 log lines:\n'
+            'level=error msg="response completed with error" err.detail="s3aws: NoSuchBucket: The specified bucket '
+            'does not exist\\n\\tstatus code: 404" err.message="unknown error"\n')
+    assert host.store_error(logs).startswith('the storage says: s3aws: NoSuchBucket: The specified bucket does not '
+                                             'exist status code: 404\nregistry container r')
+    assert host.store_error('no details') == 'no details'
