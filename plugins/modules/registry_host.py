@@ -28,6 +28,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
+  - berth.registry._registry_server
 attributes:
   check_mode:
     support: full
@@ -43,10 +44,6 @@ attributes:
   idempotent:
     support: full
 options:
-  config_dir:
-    description: Host directory mounted read-only into the container at C(/etc/docker/registry).
-    type: path
-    default: /etc/docker/registry
   config:
     description:
       - The content of C(config.yml). Its paths are the container's (C(/etc/docker/registry/ssl/registry.crt), ...).
@@ -75,32 +72,6 @@ options:
           container are reported as to change.
         type: bool
         default: false
-  users:
-    description: Registry users in C(auth/htpasswd).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: User name.
-        type: str
-        required: true
-      password:
-        description: Password (never shown). Required for a user that does not exist yet.
-        type: str
-      state:
-        description: Whether the user exists.
-        type: str
-        choices: [present, absent]
-        default: present
-  users_exclusive:
-    description: Remove users of the file that O(users) does not list.
-    type: bool
-    default: true
-  htpasswd_cost:
-    description: bcrypt cost of new hashes (4..31).
-    type: int
-    default: 10
   container:
     description:
       - The registry container, as M(berth.registry.registry_container) takes it (the configuration directory is
@@ -238,24 +209,11 @@ options:
         description: Show only that it changes.
         type: bool
         default: false
-  packages:
-    description: Debian packages the host must have (C(python3-*) - its module must import).
-    type: list
-    elements: str
-    default: [python3-docker, python3-bcrypt]
   secrets:
     description: Values masked wherever they would appear in the result (the S3 keys and C(http.secret) inside O(config)).
     type: list
     elements: str
     default: []
-  docker_host:
-    description: Engine API address (C(unix://) socket or C(tcp://host:port)).
-    type: str
-    default: unix:///var/run/docker.sock
-  timeout:
-    description: Seconds for each engine API call.
-    type: int
-    default: 60
 requirements:
   - Docker SDK for Python >= 5.0.3 (Debian C(python3-docker)) and C(bcrypt) (C(python3-bcrypt)) on the registry host.
 seealso:

@@ -31,6 +31,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
+  - berth.registry._registry_server
 attributes:
   check_mode:
     support: full
@@ -62,27 +63,10 @@ options:
     default: {}
     suboptions:
       subject:
-        description: CA subject.
+        description:
+          - CA subject, the fields of M(berth.registry.tls_ca)'s O(berth.registry.tls_ca#module:subject) (C(C), C(ST),
+            C(L), C(O), C(OU), C(CN)). Defaults to C(CN=<certificate name> CA), C(O=berth.registry).
         type: dict
-        suboptions:
-          C:
-            description: Country.
-            type: str
-          ST:
-            description: State or province.
-            type: str
-          L:
-            description: Locality.
-            type: str
-          O:
-            description: Organization.
-            type: str
-          OU:
-            description: Organizational unit.
-            type: str
-          CN:
-            description: Common name.
-            type: str
       key_type:
         description: CA key type.
         type: str
@@ -155,10 +139,6 @@ options:
   http_secret:
     description: C(http.secret) to use instead of the one kept in C(<pki_dir>/http.secret). Never shown.
     type: str
-  config_dir:
-    description: Configuration directory on the registry host, mounted read-only into the container.
-    type: path
-    default: /etc/docker/registry
   port:
     description: Port the registry listens on, published on O(bind_address). Defaults to 443 with TLS, 5000 without.
     type: int
@@ -166,32 +146,6 @@ options:
     description: Host address the port is published on (C(127.0.0.1) behind a front end on the same host).
     type: str
     default: 0.0.0.0
-  users:
-    description: Registry users (htpasswd, bcrypt). Without any, see O(allow_anonymous_push).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: User name.
-        type: str
-        required: true
-      password:
-        description: Password (never shown). Required for a user that does not exist yet.
-        type: str
-      state:
-        description: Whether the user exists.
-        type: str
-        choices: [present, absent]
-        default: present
-  users_exclusive:
-    description: Remove htpasswd users O(users) does not list.
-    type: bool
-    default: true
-  htpasswd_cost:
-    description: bcrypt cost of new hashes.
-    type: int
-    default: 10
   auth_realm:
     description: C(auth.htpasswd.realm).
     type: str
@@ -326,23 +280,10 @@ options:
         description: Its content is secret (also kept out of any message).
         type: bool
         default: false
-  packages:
-    description: Debian packages the registry host needs (later also a front end's or load balancer's).
-    type: list
-    elements: str
-    default: [python3-docker, python3-bcrypt]
   install_packages:
     description: Install missing O(packages) with apt. C(false) fails naming them instead.
     type: bool
     default: true
-  docker_host:
-    description: Engine API address on the registry host.
-    type: str
-    default: unix:///var/run/docker.sock
-  timeout:
-    description: Seconds for each engine API call.
-    type: int
-    default: 60
 notes:
   - The module of the same name documents the action; the registry host runs M(berth.registry.registry_host).
 requirements:

@@ -200,9 +200,9 @@ def test_the_registry_runs_with_tight_defaults(fleet):
     node = fleet.bed.registry
     rc, out = node.exec("stat -c '%a %n' /var/lib/registry /etc/docker/registry/config.yml /etc/docker/registry/ssl "
                         "/etc/docker/registry/ssl/registry.key /etc/docker/registry/auth/htpasswd")
-    assert rc == 0 and out.strip().split('\n') == ['700 /var/lib/registry', '600 /etc/docker/registry/config.yml',
-                                            '700 /etc/docker/registry/ssl', '600 /etc/docker/registry/ssl/registry.key',
-                                            '640 /etc/docker/registry/auth/htpasswd'], out
+    wanted = ['700 /var/lib/registry', '600 /etc/docker/registry/config.yml', '700 /etc/docker/registry/ssl',
+              '600 /etc/docker/registry/ssl/registry.key', '640 /etc/docker/registry/auth/htpasswd']
+    assert rc == 0 and out.strip().split('\n') == wanted, out
     config = yaml.safe_load(node.read_file('/etc/docker/registry/config.yml'))
     assert config['storage']['delete'] == {'enabled': False}
     assert config['log']['accesslog'] == {'disabled': False}

@@ -10,7 +10,6 @@ Private to the collection (leading underscore): free to refactor.
 from __future__ import annotations
 
 from ansible_collections.berth.registry.plugins.module_utils._pki.keys import KEY_TYPES
-from ansible_collections.berth.registry.plugins.module_utils._pki.names import subject_argument_spec
 from ansible_collections.berth.registry.plugins.module_utils._pki.plan import REGENERATE
 from ansible_collections.berth.registry.plugins.module_utils._registry_container.fields import PULL_CHOICES, RESTART_POLICIES
 from ansible_collections.berth.registry.plugins.module_utils._registry_container.spec import spec_options
@@ -41,7 +40,7 @@ def server_argument_spec():
         pki_dir=dict(type='path', required=True),
         tls=dict(type='bool', default=True),
         ca=dict(type='dict', default={}, options=dict(
-            subject=subject_argument_spec(),
+            subject=dict(type='dict'),  # checked field by field by _pki.names.normalize_subject
             key_type=dict(type='str', default='ecdsa-p256', choices=list(KEY_TYPES)),
             validity_days=dict(type='int', default=3650),
             regenerate=dict(type='str', default='fail', choices=list(REGENERATE)),

@@ -15,10 +15,19 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_server.op
 MODULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 5), 'plugins', 'modules')
 
 
+FRAGMENTS = os.path.join(MODULES, os.pardir, 'doc_fragments')
+
+
 def documentation(module):
+    """DOCUMENTATION with the options of its own doc fragments merged in, as ansible-doc shows it."""
     with open(os.path.join(MODULES, module + '.py')) as f:
         text = f.read()
-    return yaml.safe_load(re.search(r"DOCUMENTATION = r'''(.*?)'''", text, re.S).group(1))
+    doc = yaml.safe_load(re.search(r"DOCUMENTATION = r'''(.*?)'''", text, re.S).group(1))
+    for fragment in doc.get('extends_documentation_fragment') or []:
+        with open(os.path.join(FRAGMENTS, fragment.split('.')[-1] + '.py')) as f:
+            options = yaml.safe_load(re.search(r"DOCUMENTATION = r'''(.*?)'''", f.read(), re.S).group(1))['options']
+        doc['options'].update(options or {})
+    return doc
 
 
 def compare(spec, docs, where, problems):
@@ -34,8 +43,8 @@ def compare(spec, docs, where, problems):
         for key, default in (('type', 'str'), ('default', None), ('choices', None), ('required', False),
                              ('elements', None)):
             if s.get(key, default) != d.get(key, default):
-                problems.append('%s: %s is %r in the spec, %r in the docs' % (path, key, s.get(key, default),
-                                                                             d.get(key, default)))
+                problems.append('%s: %s is %r in the spec, %r in the docs'
+                                % (path, key, s.get(key, default), d.get(key, default)))
         if not d.get('description'):
             problems.append('%s: no description' % path)
         if 'options' in s or 'suboptions' in d:
