@@ -140,7 +140,7 @@ class HostPlan(object):
         self.files = []
         self.spec = None
         self.client = None
-        self.container = {}
+        self.new_directories = []
         self.container_result = {}
 
     # --- the run --------------------------------------------------------------------------------
@@ -245,11 +245,11 @@ class HostPlan(object):
         if tls:
             pending = bool(tls.get('pending'))
             files.append(FileChange('ssl/registry.key', layout.path('tls_key'), layout.mode('tls_key'),
-                                    None if pending else tls['key'].encode('ascii'), 'secret', restart=True))
+                                    None if pending else tls['key'].encode('utf-8'), 'secret', restart=True))
             files.append(FileChange('ssl/registry.crt', layout.path('tls_cert'), layout.mode('tls_cert'),
-                                    None if pending else tls['cert'].encode('ascii'), 'pem', restart=True))
+                                    None if pending else tls['cert'].encode('utf-8'), 'pem', restart=True))
             files.append(FileChange('ssl/ca.crt', layout.path('ca_cert'), layout.mode('ca_cert'),
-                                    None if pending else tls['ca'].encode('ascii'), 'pem'))
+                                    None if pending else tls['ca'].encode('utf-8'), 'pem'))
         config = p['config'].encode('utf-8')
         files.append(FileChange('config.yml', layout.path('config'), layout.mode('config'), config, 'text',
                                 text_after=p.get('config_shown') or redact_text(p['config']), restart=True))
@@ -358,7 +358,7 @@ class HostPlan(object):
         try:
             found, self.container_result = driver.run(self.spec, files_hash=self.restart_hash())
         finally:
-            pending_dirs = bool(getattr(self, 'new_directories', None)) and self.check_mode
+            pending_dirs = bool(self.new_directories) and self.check_mode
             self.warnings.extend(w for w in driver.warnings if not (pending_dirs and 'does not exist (yet)' in w))
         for item in found.as_list():
             field = item['field'] if item['field'] == 'container' else 'container ' + item['field']

@@ -54,8 +54,8 @@ class TLSOutcome(object):
         """The registry_host module's ``tls`` option."""
         if self.pending:
             return {'pending': True}
-        return {'cert': self.cert.decode('ascii'), 'key': self.key.decode('ascii'), 'ca': self.ca.decode('ascii'),
-                'pending': False}
+        return {'cert': self.cert.decode('utf-8', 'replace'), 'key': self.key.decode('utf-8', 'replace'),
+                'ca': self.ca.decode('utf-8', 'replace'), 'pending': False}
 
     def secrets(self):
         """Key material to keep out of any output: the key, and each line of its PEM body."""
