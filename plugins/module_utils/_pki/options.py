@@ -79,12 +79,15 @@ def tls_cert_info_argument_spec():
 
 def ca_plan(path, privatekey_path, subject=None, privatekey_passphrase=None, key_type='ecdsa-p256',
             validity_days=3650, regenerate='fail', backup=True, mode='0644', owner=None, group=None,
-            writer=None, check_mode=False):
-    """The plan of a root CA (tls_ca): created when missing, replaced only as ``regenerate`` says."""
+            writer=None, check_mode=False, options=None):
+    """The plan of a root CA (tls_ca): created when missing, replaced only as ``regenerate`` says.
+
+    ``options``: how messages name the files and the passphrase, e.g. {'passphrase': 'registry_ca_passphrase'}
+    for a caller whose users know other names (see pair.PairFiles)."""
     request = Request(RootCA(), normalize_subject(subject), check_key_type(key_type),
                       check_validity_days(validity_days))
     files = PairFiles(path, privatekey_path, privatekey_passphrase, mode=mode, owner=owner, group=group,
-                      backup=backup)
+                      backup=backup, options=options)
     return PairPlan(request, files, Policy(regenerate, renew_before_days=0, new_key_on_change=True),
                     writer=writer, check_mode=check_mode)
 
@@ -92,9 +95,11 @@ def ca_plan(path, privatekey_path, subject=None, privatekey_passphrase=None, key
 def cert_plan(path, privatekey_path, ca_path, ca_privatekey_path, dns_names=(), ip_addresses=(), subject=None,
               privatekey_passphrase=None, ca_privatekey_passphrase=None, key_type='ecdsa-p256', validity_days=397,
               renew_before_days=30, fullchain_path=None, force=False, mode='0644', owner=None, group=None,
-              writer=None, check_mode=False, kind=None):
+              writer=None, check_mode=False, kind=None, options=None, issuer_options=None):
     """The plan of a certificate signed by the CA (tls_cert; ``kind`` defaults to a server certificate):
-    (re)issued when missing, different, not signed by the CA or within ``renew_before_days`` of expiry."""
+    (re)issued when missing, different, not signed by the CA or within ``renew_before_days`` of expiry.
+
+    ``options`` / ``issuer_options``: how messages name the pair's and the CA's files and passphrases."""
     validity_days = _check_renewal(validity_days, renew_before_days)
     dns_names = normalize_dns_names(dns_names)
     ip_addresses = normalize_ip_addresses(ip_addresses)
@@ -104,8 +109,9 @@ def cert_plan(path, privatekey_path, ca_path, ca_privatekey_path, dns_names=(), 
     request = Request(kind or ServerCertificate(), subject, check_key_type(key_type), validity_days,
                       dns_names=dns_names, ip_addresses=ip_addresses)
     files = PairFiles(path, privatekey_path, privatekey_passphrase, fullchain_path=fullchain_path, mode=mode,
-                      owner=owner, group=group)
-    return _leaf_plan(request, files, IssuerFiles(ca_path, ca_privatekey_path, ca_privatekey_passphrase),
+                      owner=owner, group=group, options=options)
+    return _leaf_plan(request, files, IssuerFiles(ca_path, ca_privatekey_path, ca_privatekey_passphrase,
+                                                  options=issuer_options),
                       renew_before_days, force, writer, check_mode)
 
 
