@@ -70,9 +70,7 @@ class Fleet(_fleet.Fleet):
 
 @pytest.fixture(scope='module')
 def fleet(bed):
-    node = bed.registry
-    node.docker('rm', '-f', 'registry')
-    node.exec('rm -rf /etc/docker/registry /var/lib/registry')
+    node = _fleet.fresh_registry(bed)
     pki = tempfile.mkdtemp(prefix='berth-access-pki-')
     state = Fleet(bed, pki)
     yield state

@@ -18,8 +18,7 @@ import datetime
 from collections import namedtuple
 
 from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
-from ansible_collections.berth.registry.plugins.module_utils._pki.certs import iso, not_after, utcnow
-from ansible_collections.berth.registry.plugins.module_utils._pki.errors import DamagedFile
+from ansible_collections.berth.registry.plugins.module_utils._pki.certs import iso, load_pem, not_after, utcnow
 from ansible_collections.berth.registry.plugins.module_utils._pki.kinds import (
     CLOCK_SKEW, authority_key_identifier, signature_hash,
 )
@@ -67,10 +66,7 @@ def build_crl(issuer_cert, issuer_key, revoked, number, now=None, next_update=No
 
 def load_crl(data, label):
     """The PEM CRL in data; DamagedFile naming ``label`` when there is none."""
-    try:
-        return x509.load_pem_x509_crl(data)
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # cryptography raises several types
-        raise DamagedFile('%s is not a readable PEM CRL (%s)' % (label, str(exc).split('\n', maxsplit=1)[0]))
+    return load_pem(x509.load_pem_x509_crl, data, label, 'CRL')
 
 
 def dump_crl(crl):

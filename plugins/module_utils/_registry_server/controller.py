@@ -224,11 +224,12 @@ class ServerRequest(object):
             fleet = self.clients
             crl = fleet.crl_bytes if fleet is not None else None
             ca = self.tls.ca if self.tls is not None else None
+            summary = None
+            if fleet is not None:
+                revoked = ['%s (serial %s)' % (e['node'], e['serial']) for e in fleet.result(False)['revoked']]
+                summary = 'revoked: %s' % (', '.join(revoked) or 'none')
             option.update(client_ca=ca.decode('utf-8', 'replace') if ca else PENDING_PEM,
-                          crl=crl.decode('utf-8', 'replace') if crl else PENDING_PEM,
-                          crl_summary='revoked: %s' % (', '.join('%s (serial %s)' % (e['node'], e['serial'])
-                                                                for e in fleet.result(False)['revoked']) or 'none')
-                          if fleet is not None else None)
+                          crl=crl.decode('utf-8', 'replace') if crl else PENDING_PEM, crl_summary=summary)
         return option
 
     def packages(self):

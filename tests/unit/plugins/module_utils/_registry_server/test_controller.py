@@ -14,6 +14,7 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_server.op
 
 PASSWORD = 'Mk-3f9c1e-PASSWORD-7d2a'
 PASSPHRASE = 'Mk-7a7b7c-PASSPHRASE-1e1f'
+READER = {'name': 'reader', 'password': 'Mk-0a0b0c-READERPW-1d1e', 'access': 'pull'}
 S3_KEY, S3_SECRET = 'MKACCESSKEY3F9C1E7D2A', 'Mk-a1b2c3-S3SECRET-9e8f-0123456789abcdef'
 
 
@@ -38,6 +39,12 @@ def args(tmp_path, **values):
     (dict(storage={'s3': {'bucket': 'b'}}), ['storage.s3', 'region is required']),
     (dict(packages=['python3-docker', 'bad name']), ['packages', 'bad name']),
     (dict(bind_address='not-an-address'), ['bind_address']),
+    (dict(tls=False, users=[READER]), ['users with access: pull needs tls']),
+    (dict(client_certificates={'enabled': True}, tls_files={'cert': '/c', 'key': '/k', 'ca': '/a'}),
+     ['client_certificates.enabled needs our own CA', 'tls_files']),
+    (dict(client_certificates={'enabled': True}, users=[], allow_anonymous_push=True), ['needs users']),
+    (dict(users=[READER], frontend_upstream_port=443), ['frontend_upstream_port: 443', 'not the registry port']),
+    (dict(users=[READER], metrics_address='127.0.0.1:5000'), ['metrics_address: port 5000 is frontend_upstream_port']),
 ])
 def test_refused_before_anything_is_made(tmp_path, values, words):
     with pytest.raises(BerthError) as info:
@@ -96,24 +103,6 @@ def test_check_mode_on_a_fresh_controller_writes_nothing_and_combines(tmp_path):
     assert quiet['differences'][-1] == {'field': 'package python3-bcrypt', 'before': None, 'after': 'present'}
     assert quiet['certificate']['dns_names'] == ['reg.example']
 
-
-READER = {'name': 'reader', 'password': 'Mk-0a0b0c-READERPW-1d1e', 'access': 'pull'}
-
-
-@pytest.mark.parametrize('values, words', [
-    (dict(tls=False, users=[READER]), ['users with access: pull needs tls']),
-    (dict(client_certificates={'enabled': True}, tls_files={'cert': '/c', 'key': '/k', 'ca': '/a'}),
-     ['client_certificates.enabled needs our own CA', 'tls_files']),
-    (dict(client_certificates={'enabled': True}, users=[], allow_anonymous_push=True), ['needs users']),
-    (dict(users=[READER], frontend_upstream_port=443), ['frontend_upstream_port: 443', 'not the registry port']),
-    (dict(users=[READER], metrics_address='127.0.0.1:5000'), ['metrics_address: port 5000 is frontend_upstream_port']),
-])
-def test_the_front_end_refuses_what_it_cannot_serve(tmp_path, values, words):
-    with pytest.raises(BerthError) as info:
-        ServerRequest(args(tmp_path, **values)).prepare()
-    for word in words:
-        assert word in str(info.value)
-    assert not (tmp_path / 'pki').exists()
 
 
 def test_without_pull_users_or_mutual_tls_nothing_changes(tmp_path):

@@ -18,6 +18,7 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_server.la
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, '_registry_container'))
 from fake_engine import FakeClient  # noqa: E402  pylint: disable=wrong-import-position
+from _frontend.test_host import FakeService  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = 'Mk-3f9c1e-PASSWORD-7d2a'
 HTTP_SECRET = 'Mk-0a0b0c-HTTPSECRET-1d1e-0123456789'
@@ -201,8 +202,6 @@ def test_the_stores_own_error_comes_first():
 
 
 def test_the_front_end_is_laid_out_after_the_registry_left_the_port_and_removed_when_off(site, monkeypatch):
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, '_frontend'))
-    from test_host import FakeService  # pylint: disable=import-outside-toplevel
     service = FakeService(installed=True)
     calls = []
     service.start = lambda: calls.append(('nginx start', len(site.client.containers)))
