@@ -104,7 +104,6 @@ def test_check_mode_on_a_fresh_controller_writes_nothing_and_combines(tmp_path):
     assert quiet['certificate']['dns_names'] == ['reg.example']
 
 
-
 def test_without_pull_users_or_mutual_tls_nothing_changes(tmp_path):
     host = ServerRequest(args(tmp_path)).prepare().host_args()
     assert host['frontend'] is None and 'nginx' not in host['packages']
