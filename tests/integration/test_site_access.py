@@ -149,10 +149,13 @@ def test_a_host_without_our_client_certificate_fails_the_handshake(fleet):
 
 def test_rerun_changes_nothing_restarts_nothing_prints_no_secret(fleet):
     container, nginx = fleet.container(), fleet.nginx()
+    checked = fleet.site(check=True, diff=True)
+    assert checked.rc == 0 and checked.changed() == 0, checked
     result = fleet.site(diff=True, args=['-vvv'])
     assert result.rc == 0 and result.changed() == 0, result
     assert fleet.container() == container and fleet.nginx() == nginx
-    assert_no_leaks([fleet.first, result], fleet.secrets(), 'site.yml -vvv --diff with rights and mutual TLS')
+    assert 'pull only: reader; mutual TLS' in result.stdout, result
+    assert_no_leaks([fleet.first, checked, result], fleet.secrets(), 'site.yml -vvv --diff with rights and mutual TLS')
 
 
 def test_a_new_pull_user_needs_no_reload(fleet):
