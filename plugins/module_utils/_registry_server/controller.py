@@ -124,18 +124,20 @@ class ServerRequest(object):
         self.upstream_port = None
         if not self.frontend:
             return
-        why = 'client_certificates.enabled' if self.mutual_tls else 'users with access: pull'
+        why = ('client_certificates.enabled (registry_client_certificates)' if self.mutual_tls
+               else 'users with access: pull (%s)' % ', '.join(u['name'] for u in self.users if u.get('access') == 'pull'))
         if not a['tls']:
-            raise ServerError('%s needs tls: the nginx front end that enforces it terminates TLS' % why)
+            raise ServerError('%s needs tls (registry_tls): the nginx front end that enforces it terminates TLS' % why)
         if self.mutual_tls and a['tls_files']:
-            raise ServerError('client_certificates.enabled needs our own CA (it signs the clients\' certificates), '
-                              'not tls_files (bring-your-own TLS)')
+            raise ServerError('client_certificates.enabled (registry_client_certificates) needs our own CA (it signs the '
+                              'clients\' certificates), not tls_files (bring-your-own TLS: registry_tls_cert_file)')
         if not self.users:
             raise ServerError('%s needs users: the front end asks every client for a user name and password' % why)
         port = a['frontend_upstream_port']
         if port is None or not 1 <= port <= 65535 or port == self.port:
-            raise ServerError('frontend_upstream_port: %r must be 1..65535 and not the registry port %d (nginx listens '
-                              'there; the registry on 127.0.0.1:frontend_upstream_port)' % (port, self.port))
+            raise ServerError('frontend_upstream_port (registry_frontend_upstream_port): %r must be 1..65535 and not the '
+                              'registry port %d (nginx listens there; the registry on 127.0.0.1:frontend_upstream_port)'
+                              % (port, self.port))
         if self.metrics and self.metrics[1] == port:
             raise ServerError('metrics_address: port %d is frontend_upstream_port; choose another' % port)
         self.upstream_port = port

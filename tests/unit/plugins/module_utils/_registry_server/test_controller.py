@@ -39,11 +39,11 @@ def args(tmp_path, **values):
     (dict(storage={'s3': {'bucket': 'b'}}), ['storage.s3', 'region is required']),
     (dict(packages=['python3-docker', 'bad name']), ['packages', 'bad name']),
     (dict(bind_address='not-an-address'), ['bind_address']),
-    (dict(tls=False, users=[READER]), ['users with access: pull needs tls']),
+    (dict(tls=False, users=[READER]), ['users with access: pull (reader) needs tls (registry_tls)']),
     (dict(client_certificates={'enabled': True}, tls_files={'cert': '/c', 'key': '/k', 'ca': '/a'}),
-     ['client_certificates.enabled needs our own CA', 'tls_files']),
+     ['client_certificates.enabled (registry_client_certificates) needs our own CA', 'tls_files']),
     (dict(client_certificates={'enabled': True}, users=[], allow_anonymous_push=True), ['needs users']),
-    (dict(users=[READER], frontend_upstream_port=443), ['frontend_upstream_port: 443', 'not the registry port']),
+    (dict(users=[READER], frontend_upstream_port=443), ['frontend_upstream_port (registry_frontend_upstream_port): 443', 'not the registry port']),
     (dict(users=[READER], metrics_address='127.0.0.1:5000'), ['metrics_address: port 5000 is frontend_upstream_port']),
 ])
 def test_refused_before_anything_is_made(tmp_path, values, words):
