@@ -86,6 +86,19 @@ def curl(node, *args, cert=True):
     return node.exec(cmd)
 
 
+def test_check_mode_on_a_fresh_registry_node_says_nginx_comes_and_writes_nothing(fleet):
+    node = fleet.bed.registry
+    nginx_before = node.exec('dpkg-query -W -f=\'${Status}\' nginx 2>&1')[1]
+    result = fleet.site(check=True, diff=True)
+    assert result.rc == 0 and result.changed(node.name) == 1, result
+    if 'install ok installed' not in nginx_before:
+        assert '"package nginx": "present"' in result.stdout, result
+    assert '"client certificates"' in result.stdout and 'frontend nginx' in result.stdout, result
+    assert not node.exists(SITE) and not node.exists('/etc/docker/registry')
+    assert not os.path.exists(os.path.join(fleet.pki_dir, 'ca.key'))
+    fleet.checked = result
+
+
 def test_first_run_puts_nginx_in_front_of_the_registry(fleet):
     result = fleet.site(diff=True, args=['-vvv'])
     assert result.rc == 0, result
@@ -155,7 +168,7 @@ def test_rerun_changes_nothing_restarts_nothing_prints_no_secret(fleet):
     assert result.rc == 0 and result.changed() == 0, result
     assert fleet.container() == container and fleet.nginx() == nginx
     assert 'pull only: reader; mutual TLS' in result.stdout, result
-    assert_no_leaks([fleet.first, checked, result], fleet.secrets(), 'site.yml -vvv --diff with rights and mutual TLS')
+    assert_no_leaks([fleet.checked, fleet.first, checked, result], fleet.secrets(), 'site.yml -vvv --diff with rights and mutual TLS')
 
 
 def test_a_new_pull_user_needs_no_reload(fleet):
@@ -178,7 +191,7 @@ def test_a_client_removed_from_the_inventory_is_refused(fleet):
     container, (master, workers) = fleet.container(), fleet.nginx()
     fleet.left.append(gone.name)
 
-    result = fleet.site()
+    result = fleet.site(limit=fleet.bed.registry.name)  # the server play revokes; no client needs to run
 
     assert result.rc == 0, result
     assert os.path.exists(os.path.join(fleet.pki_dir, 'clients', 'crl.pem'))
@@ -193,7 +206,7 @@ def test_a_client_removed_from_the_inventory_is_refused(fleet):
 
 def test_without_pull_users_and_mutual_tls_the_registry_serves_alone(fleet):
     users = [dict(u, access='push') for u in fleet.users if u['name'] != 'reader2']
-    result = fleet.site(registry_users=users, registry_client_certificates=False, registry_client_login_user='admin')
+    result = fleet.site(registry_users=users, registry_client_certificates=False, limit=fleet.bed.registry.name)
     assert result.rc == 0, result
     node = fleet.bed.registry
     assert not node.exists(SITE)
