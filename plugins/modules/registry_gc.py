@@ -33,7 +33,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Runs only C(garbage-collect --dry-run) in the live registry and predicts RV(changed) from it; no window.
+      - Runs only C(garbage-collect --dry-run) in the live registry and predicts C(changed) from it; no window.
   diff_mode:
     support: full
     details: Counts and modes only.

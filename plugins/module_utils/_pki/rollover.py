@@ -69,8 +69,8 @@ class State(object):
         if not isinstance(data, dict):
             raise RolloverError('%s is not a JSON object; fix or remove it (it records the CA rollover)' % path)
         if data.get('version') != STATE_VERSION:
-            raise RolloverError('%s: version %r is not %d, which this collection writes' % (path, data.get('version'),
-                                                                                             STATE_VERSION))
+            raise RolloverError('%s: version %r is not %d, which this collection writes'
+                                % (path, data.get('version'), STATE_VERSION))
         phase = data.get('phase')
         if phase not in PHASES:
             raise RolloverError('%s: phase %r is not one of %s' % (path, phase, ', '.join(PHASES)))

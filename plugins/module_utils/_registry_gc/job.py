@@ -43,13 +43,14 @@ def main(argv=None, client_factory=None):
         driver = GcDriver(client)
         differences, result = driver.run(spec)
     except (BerthError, ImportError) as exc:
-        print('berth-registry-gc: %s' % exc, file=sys.stderr)
+        sys.stderr.write('berth-registry-gc: %s\n' % exc)
         return 1
     for warning in driver.warnings:
-        print('berth-registry-gc: warning: %s' % warning, file=sys.stderr)
-    print(json.dumps(dict(result, changed=differences.changed, differences=differences.as_list()), sort_keys=True))
+        sys.stderr.write('berth-registry-gc: warning: %s\n' % warning)
+    sys.stdout.write(json.dumps(dict(result, changed=differences.changed, differences=differences.as_list()),
+                                sort_keys=True) + '\n')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())
