@@ -59,8 +59,9 @@ class Fleet:
         """curl from a client node to the registry; returns (http code, headers+body)."""
         password = password or self.admin_password
         extra = ' '.join('-H %s' % json.dumps(h) for h in headers)
-        rc, out = node.exec("curl -sS -i -X %s -u 'admin:%s' %s --cacert /etc/docker/certs.d/%s/ca.crt "
-                            "https://%s%s" % (method, password, extra, HOSTNAME, HOSTNAME, path))
+        how = '-I' if method == 'HEAD' else '-i -X %s' % method
+        rc, out = node.exec("curl -sS %s -u 'admin:%s' %s --cacert /etc/docker/certs.d/%s/ca.crt "
+                            "https://%s%s" % (how, password, extra, HOSTNAME, HOSTNAME, path))
         assert rc == 0, out
         return int(out.split()[1]), out
 
@@ -79,8 +80,9 @@ def pulls(node, image):
 
 def assert_converged(result, fleet):
     assert result.rc == 0, result
-    for node in fleet.bed.nodes:
-        assert result.changed(node.name) == 0, '%s changed on a rerun:\n%s' % (node.name, result)
+    assert result.recap, result
+    for host in result.recap:
+        assert result.changed(host) == 0, '%s changed on a rerun:\n%s' % (host, result)
 
 
 @pytest.fixture(scope='module')
