@@ -18,11 +18,15 @@ import uuid
 
 import pytest
 
+from _bad_input_table import Case, check_table, run_table
+from _secrets import assert_no_leaks
 from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image
 from bed.playbook import ROOT, run_playbook
 
 PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_gc', 'run.yml')
+BAD = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_gc', 'bad_inputs.yml')
+HTTP_SECRET = 'Mk-77aa01-HTTPSECRET-5c3d'
 MANIFEST_TYPES = ('application/vnd.docker.distribution.manifest.v2+json,'
                   'application/vnd.docker.distribution.manifest.list.v2+json,'
                   'application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json')
@@ -58,7 +62,7 @@ class Registry:
     def start(self):
         docker('run', '-d', '--name', self.name, '--restart', 'always', '-p', '127.0.0.1:%d:5000' % self.port,
                '-v', '%s:/var/lib/registry' % self.data_dir, '-e', 'REGISTRY_STORAGE_DELETE_ENABLED=true',
-               '-e', 'REGISTRY_HTTP_SECRET=Mk-77aa01-HTTPSECRET-5c3d', '--label', 'berth.test=gc',
+               '-e', 'REGISTRY_HTTP_SECRET=' + HTTP_SECRET, '--label', 'berth.test=gc',
                'registry:2', 'serve', '/etc/docker/registry/config.yml')
         self.wait()
 
@@ -107,12 +111,12 @@ class Registry:
         names = docker('ps', '-a', '--filter', 'name=%s' % self.name, '--format', '{{.Names}}').stdout.split()
         return inspect['Id'], sorted(names)
 
-    def gc(self, check=False, diff=False, **options):
+    def gc(self, check=False, diff=False, args=(), **options):
         extra = {'gc_name': self.name, 'gc_result_file': self.result_file, 'gc_timeout': 30}
         extra.update(('gc_' + k, v) for k, v in options.items())
         if os.path.exists(self.result_file):
             os.unlink(self.result_file)
-        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff)
+        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff, args=args)
         result.module = None
         if os.path.exists(self.result_file):
             with open(self.result_file) as f:
@@ -169,11 +173,12 @@ def test_four_steps_free_the_deleted_image_and_keep_the_tagged_one(registry):
     poller = Poller(registry, 'gc/app', 'keep')
     poller.start()
     try:
-        run = registry.gc()
+        run = registry.gc(diff=True, args=('-vvv',))
     finally:
         poller.stop.set()
         poller.join()
     assert run.rc == 0 and run.changed('localhost') == 1, run
+    assert_no_leaks([check, run], [HTTP_SECRET], 'registry_gc (the twin carries the container environment)')
     result = run.module
     assert result['window'] and not result['readonly'] and result['blobs_deleted'] >= 1
     assert result['bytes_before'] - result['bytes_after'] >= 3000000, result
@@ -229,3 +234,29 @@ def test_a_missing_container_fails_clearly(tmp_path):
     result = registry.gc(ignore_errors=True)
     assert result.module['failed'] and 'does not exist' in result.module['msg']
     assert 'Traceback' not in result.module['msg']
+
+
+CASES = [
+    Case('name-space', {'name': 'a b'}, ["name: 'a b' is not a container name"]),
+    Case('name-newline', {'name': 'reg\nistry'}, ['is not a container name']),
+    Case('name-missing', {'name': 'berth-gc-absent-0f9e'}, ['registry container berth-gc-absent-0f9e does not exist']),
+    Case('state', {'name': 'berth-gc-absent-0f9e', 'state': 'cleaned'}, ['state', 'cleaned', 'collected']),
+    Case('timeout', {'name': 'berth-gc-absent-0f9e', 'timeout': 0}, ['timeout: 0 must be a whole number of at least 1']),
+    Case('stop-timeout', {'name': 'berth-gc-absent-0f9e', 'stop_timeout': -5}, ['stop_timeout: -5 must be a whole number']),
+    Case('config-relative', {'name': 'berth-gc-absent-0f9e', 'config_path': 'config.yml'},
+         ["config_path: 'config.yml' must be an absolute path"]),
+    Case('config-nul', {'name': 'berth-gc-absent-0f9e', 'config_path': '/etc/x\x00.yml'}, ['config_path', 'absolute path']),
+    Case('binary-relative', {'name': 'berth-gc-absent-0f9e', 'binary': 'registry'}, ["binary: 'registry' must be an absolute path"]),
+    Case('rootdirectory-dotdot', {'name': 'berth-gc-absent-0f9e', 'rootdirectory': '../lib'}, ['rootdirectory', 'absolute path']),
+    Case('max-files', {'name': 'berth-gc-absent-0f9e', 'max_files': 0}, ['max_files: 0 must be a whole number']),
+    Case('api-timeout', {'name': 'berth-gc-absent-0f9e', 'api_timeout': 0}, ['api_timeout: 0 must be at least 1 second']),
+    Case('docker-host', {'name': 'berth-gc-absent-0f9e', 'docker_host': 'unix:///nonexistent/docker.sock'},
+         ['cannot talk to the Docker engine at unix:///nonexistent/docker.sock']),
+]
+
+
+def test_bad_inputs_fail_clearly_and_touch_nothing(tmp_path):
+    before = docker('ps', '-a', '--format', '{{.Names}}').stdout.split()
+    check_table(CASES, run_table(BAD, tmp_path, CASES))
+    assert not [n for n in docker('ps', '-a', '--format', '{{.Names}}').stdout.split()
+                if n not in before and n.endswith('-berth-readonly')]

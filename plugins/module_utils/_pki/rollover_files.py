@@ -255,9 +255,9 @@ class Rollover(object):
     def _next_plan(self):
         options = dict(self.ca_options)
         return ca_plan(path=self.files['next'].cert_path, privatekey_path=self.files['next'].key_path,
-                       subject=options.get('subject'), key_type=options.get('key_type') or 'ecdsa-p256',
-                       validity_days=options.get('validity_days') or 3650,
-                       regenerate=options.get('regenerate') or 'fail', backup=False, mode='0644',
+                       subject=options.get('subject'), key_type=_given(options, 'key_type', 'ecdsa-p256'),
+                       validity_days=_given(options, 'validity_days', 3650),
+                       regenerate=_given(options, 'regenerate', 'fail'), backup=False, mode='0644',
                        writer=self.writer, check_mode=self.check_mode)
 
     def _start(self):
@@ -373,6 +373,11 @@ class Rollover(object):
         self.state = state
 
 
+def _given(options, key, default):
+    value = options.get(key)
+    return default if value is None else value
+
+
 def _pem(data, label):
     return load_certificate(data, label)
 
@@ -387,20 +392,32 @@ def _der(data, label):
 
 def run_step(pki_dir, step, ca_options=None, clients=(), confirmed=None, server_cert=None, served=None,
              target='status', check_mode=False, writer=None, diff_mode=False, now=None):
-    """One step under the PKI directory's lock: 'begin' (with target), 'record', 'switch', 'retire' or 'status'.
-    Returns (result dict, warnings)."""
+    """One step: 'begin' (with target), 'record', 'switch', 'retire' or 'status'. Returns (result dict, warnings).
+
+    Inputs, the state file and the CA files are checked before the PKI directory's lock is taken (a bad input
+    leaves the directory exactly as it was); the step itself runs under the lock, on what it reads again there."""
+    if step not in ('begin', 'record', 'switch', 'retire', 'status'):
+        raise PKIError('step: %r is not one of begin, record, switch, retire, status' % (step,))
     if not os.path.isdir(pki_dir):
         raise PKIError('pki_dir: %s does not exist; run site.yml first (the server role makes the CA there)' % pki_dir)
+    # the whole step in check mode first, without the lock: whatever it refuses leaves the directory as it was
+    dry = _step(Rollover(pki_dir, ca_options, writer=writer, check_mode=True, now=now).load(), step, target,
+                clients, confirmed, server_cert, served)
+    if step == 'status' or check_mode:
+        return dry.result(diff_mode, clients), dry.warnings
     with pki_lock(pki_dir):
-        run = Rollover(pki_dir, ca_options, writer=writer, check_mode=check_mode, now=now).load()
-        if step == 'begin':
-            run.begin(target)
-        elif step == 'record':
-            run.record(list(clients), dict(confirmed or {}))
-        elif step == 'switch':
-            run.switch(list(clients))
-        elif step == 'retire':
-            run.retire(server_cert=server_cert, served=served)
-        elif step != 'status':
-            raise PKIError('step: %r is not one of begin, record, switch, retire, status' % (step,))
+        run = _step(Rollover(pki_dir, ca_options, writer=writer, check_mode=False, now=now).load(), step, target,
+                    clients, confirmed, server_cert, served)
         return run.result(diff_mode, clients), run.warnings
+
+
+def _step(run, step, target, clients, confirmed, server_cert, served):
+    if step == 'begin':
+        run.begin(target)
+    elif step == 'record':
+        run.record(list(clients), dict(confirmed or {}))
+    elif step == 'switch':
+        run.switch(list(clients))
+    elif step == 'retire':
+        run.retire(server_cert=server_cert, served=served)
+    return run

@@ -10,7 +10,7 @@ Runs inside ``_errors.run_module``: every object is built here, inside the guard
 from __future__ import annotations
 
 from ansible_collections.berth.registry.plugins.module_utils._docker_sdk import create_client
-from ansible_collections.berth.registry.plugins.module_utils._registry_gc.driver import STATES, GcDriver, GcSpec
+from ansible_collections.berth.registry.plugins.module_utils._registry_gc.driver import STATES, GcDriver, GcError, GcSpec
 from ansible_collections.berth.registry.plugins.module_utils._registry_gc.twin import DEFAULT_ROOT
 
 SPEC_OPTIONS = ('name', 'state', 'delete_untagged', 'dry_run', 'restore', 'config_path', 'binary', 'rootdirectory',
@@ -39,6 +39,9 @@ def argument_spec():
 def run(module):
     """The result dict of one registry_gc run (changed, differences, diff from the tracker)."""
     spec = GcSpec(**dict((key, module.params[key]) for key in SPEC_OPTIONS))
+    api_timeout = module.params['api_timeout']
+    if api_timeout < 1 or api_timeout > 86400:
+        raise GcError('api_timeout: %r must be at least 1 second and at most 86400' % api_timeout)
     client = create_client(module.params['docker_host'], module.params['api_timeout'])
     driver = GcDriver(client, check_mode=module.check_mode)
     try:
