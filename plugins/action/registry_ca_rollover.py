@@ -29,12 +29,10 @@ ARGUMENT_SPEC = dict(
     pki_dir=dict(type='path', required=True),
     step=dict(type='str', default='status', choices=list(STEPS)),
     phase=dict(type='str', default='status', choices=list(TARGETS)),
-    ca=dict(type='dict', default={}, options=dict(
-        subject=subject_argument_spec(),
-        key_type=dict(type='str', default='ecdsa-p256', choices=list(KEY_TYPES)),
-        validity_days=dict(type='int', default=3650),
-        regenerate=dict(type='str', default='fail', choices=list(REGENERATE)),
-    )),
+    subject=subject_argument_spec(),
+    key_type=dict(type='str', default='ecdsa-p256', choices=list(KEY_TYPES)),
+    validity_days=dict(type='int', default=3650),
+    regenerate=dict(type='str', default='fail', choices=list(REGENERATE)),
     clients=dict(type='list', elements='str'),
     confirmed_var=dict(type='str', default='registry_ca_rollover_trusted'),
     server_cert_path=dict(type='path'),
@@ -100,7 +98,8 @@ class ActionModule(ActionBase):
                 if args['served'] and not check_mode:
                     s = args['served']
                     served = served_certificate(s['address'], s['port'], s['server_name'], s['timeout'])
-            outcome, warnings = run_step(args['pki_dir'], args['step'], ca_options=args['ca'], clients=clients,
+            ca_options = dict((k, args[k]) for k in ('subject', 'key_type', 'validity_days', 'regenerate'))
+            outcome, warnings = run_step(args['pki_dir'], args['step'], ca_options=ca_options, clients=clients,
                                          confirmed=confirmed, server_cert=server_cert, served=served,
                                          target=args['phase'], check_mode=check_mode, diff_mode=diff_mode)
         except BerthError as exc:

@@ -25,6 +25,7 @@ description:
 author: berth.registry maintainers (@berth)
 extends_documentation_fragment:
   - berth.registry._attributes
+  - berth.registry._tls_subject
 attributes:
   check_mode:
     support: partial
@@ -62,47 +63,23 @@ options:
     type: str
     choices: [status, trust, switch, retire, abort]
     default: status
-  ca:
-    description: The next CA's request, as for M(berth.registry.tls_ca) (the server role's C(registry_ca_*) values).
-    type: dict
-    default: {}
-    suboptions:
-      subject:
-        description: Subject fields of the next CA.
-        type: dict
-        suboptions:
-          C:
-            description: Country (two letters).
-            type: str
-          ST:
-            description: State or province.
-            type: str
-          L:
-            description: Locality.
-            type: str
-          O:
-            description: Organization.
-            type: str
-          OU:
-            description: Organizational unit.
-            type: str
-          CN:
-            description: Common name.
-            type: str
-      key_type:
-        description: Key type of the next CA.
-        type: str
-        choices: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
-        default: ecdsa-p256
-      validity_days:
-        description: Validity of the next CA in days.
-        type: int
-        default: 3650
-      regenerate:
-        description: What a next CA that differs from the request does during phase C(trust), as for M(berth.registry.tls_ca).
-        type: str
-        choices: [fail, keep, on_change, always]
-        default: fail
+  key_type:
+    description: Key type of the next CA (the server role's C(registry_ca_key_type)).
+    type: str
+    choices: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
+    default: ecdsa-p256
+  validity_days:
+    description: Validity of the next CA in days (C(registry_ca_validity_days)).
+    type: int
+    default: 3650
+  regenerate:
+    description:
+      - What a next CA that differs from the request (O(subject), O(key_type)) does during phase C(trust), as for
+        M(berth.registry.tls_ca) - V(fail), V(keep), or replace it (V(on_change), V(always)), after which every client
+        has to confirm the replacement before the switch.
+    type: str
+    choices: [fail, keep, on_change, always]
+    default: fail
   clients:
     description: Every client host of the fleet. Defaults to group C(registry_clients).
     type: list
@@ -148,8 +125,7 @@ EXAMPLES = r'''
     pki_dir: "{{ registry_pki_dir }}"
     step: begin
     phase: trust
-    ca:
-      subject: "{{ registry_ca_subject }}"
+    subject: "{{ registry_ca_subject }}"
   run_once: true
   register: plan
 

@@ -192,31 +192,26 @@ def missing(state, clients, need):
     return result
 
 
-def switched(state, now):
-    if state.phase != 'trust':
-        raise RolloverError('switch needs phase trust, the rollover is in phase %s' % state.phase)
+def _advance(state, current, to, now):
+    """A copy of the state moved from phase ``current`` to phase ``to`` (RolloverError from any other phase)."""
+    if state.phase != current:
+        raise RolloverError('%s needs phase %s, the rollover is in phase %s' % (to, current, state.phase))
     result = state.copy()
-    result.phase = 'switch'
-    result.record('switch', now)
+    result.phase = to
+    result.record(to, now)
     return result
+
+
+def switched(state, now):
+    return _advance(state, 'trust', 'switch', now)
 
 
 def retired(state, now):
-    if state.phase != 'switch':
-        raise RolloverError('retire needs phase switch, the rollover is in phase %s' % state.phase)
-    result = state.copy()
-    result.phase = 'retire'
-    result.record('retire', now)
-    return result
+    return _advance(state, 'switch', 'retire', now)
 
 
 def finished(state, now):
-    if state.phase != 'retire':
-        raise RolloverError('done needs phase retire, the rollover is in phase %s' % state.phase)
-    result = state.copy()
-    result.phase = 'done'
-    result.record('done', now)
-    return result
+    return _advance(state, 'retire', 'done', now)
 
 
 def aborted(state, now):

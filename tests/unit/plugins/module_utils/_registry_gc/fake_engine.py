@@ -4,18 +4,15 @@ per command, one running container per published port (as the engine refuses a s
 from __future__ import annotations
 
 import copy
-import itertools
+
+from docker.errors import APIError
+
+from _registry_container.fake_engine import FakeClient as ContainerFake
 
 IMAGE_ID = 'sha256:' + 'a' * 64
 GC_DRY = ('3 blobs marked, 2 blobs and 0 manifests eligible for deletion\n'
           'blob eligible for deletion: sha256:%s\nblob eligible for deletion: sha256:%s\n' % ('1' * 64, '2' * 64))
 GC_NOTHING = '3 blobs marked, 0 blobs and 0 manifests eligible for deletion\n'
-
-
-class NotFound(Exception):
-    def __init__(self, message):
-        super(NotFound, self).__init__(message)
-        self.response = type('Response', (), {'status_code': 404})()
 
 
 def registry_inspect(cid='c' * 64, name='registry', running=True, data_dir='/srv/registry'):
@@ -34,37 +31,23 @@ def registry_inspect(cid='c' * 64, name='registry', running=True, data_dir='/srv
     }
 
 
-class FakeClient(object):
+class FakeClient(ContainerFake):
+    """The registry container family's fake engine, plus what the collection's garbage collection calls:
+    create_container_from_config, exec, and a start that refuses a port another running container publishes."""
+
     def __init__(self, *containers):
-        self.containers = dict((c['Id'], copy.deepcopy(c)) for c in containers)
-        self.calls = []
+        super(FakeClient, self).__init__()
+        self.containers.update((c['Id'], copy.deepcopy(c)) for c in containers)
         self.outputs = {'--version': (0, '/bin/registry github.com/docker/distribution 2.8.2+ds1\n'),
                         'garbage-collect --dry-run': (0, GC_DRY), 'garbage-collect': (0, GC_DRY)}
-        self.fail = {}
         self.on_exec = None
-        self._ids = itertools.count(1)
         self._execs = {}
-
-    def _record(self, name, *args):
-        self.calls.append((name,) + args)
-        if name in self.fail:
-            raise self.fail[name]
-
-    def _find(self, name_or_id):
-        for cid, data in self.containers.items():
-            if name_or_id in (cid, data['Name'].lstrip('/')):
-                return data
-        raise NotFound('No such container: %s' % name_or_id)
 
     def running(self):
         return sorted(d['Name'].lstrip('/') for d in self.containers.values() if d['State']['Running'])
 
-    def names(self):
-        return sorted(d['Name'].lstrip('/') for d in self.containers.values())
-
     def inspect_container(self, name):
-        self._record('inspect_container', name)
-        return copy.deepcopy(self._find(name))
+        return copy.deepcopy(super(FakeClient, self).inspect_container(name))
 
     def create_container_from_config(self, config, name):
         self._record('create_container_from_config', name)
@@ -79,30 +62,19 @@ class FakeClient(object):
         return {'Id': cid}
 
     def start(self, cid):
-        self._record('start', cid)
         data = self._find(cid)
         ports = set(data['HostConfig'].get('PortBindings') or {})
         for other in self.containers.values():
             if other is not data and other['State']['Running'] and ports & set(other['HostConfig'].get('PortBindings') or {}):
-                raise Exception('port is already allocated')
-        data['State'].update(Status='running', Running=True)
-
-    def stop(self, cid, timeout=None):
-        self._record('stop', cid)
-        self._find(cid)['State'].update(Status='exited', Running=False)
-
-    def remove_container(self, cid, force=False):
-        self._record('remove_container', cid)
-        del self.containers[self._find(cid)['Id']]
-
-    def logs(self, cid, tail=None):
-        return b'level=info msg="listening on [::]:443"\n'
+                self._record('start', cid)
+                raise APIError('port is already allocated')
+        super(FakeClient, self).start(cid)
 
     def exec_create(self, cid, cmd, stdout=True, stderr=True):
         self._record('exec_create', cid, tuple(cmd))
         data = self._find(cid)
         if not data['State']['Running']:
-            raise Exception('container %s is not running' % cid)
+            raise APIError('container %s is not running' % cid)
         exec_id = 'exec%d' % next(self._ids)
         self._execs[exec_id] = (data['Name'].lstrip('/'), cmd)
         return {'Id': exec_id}
