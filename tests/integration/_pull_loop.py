@@ -38,11 +38,11 @@ echo "$(date +%s.%N) end" >> {log}
 
 
 class PullLoops:
-    def __init__(self, nodes, image, pull=None, remove=None, pulls=20000, seconds=1800, pause=0.05):
+    def __init__(self, nodes, image, commands=None, pulls=20000, seconds=1800, pause=0.05):
+        """commands(node) -> (pull command, remove command); default: the node's docker CLI."""
         self.nodes = list(nodes)
         self.image = image
-        self.pull = pull or 'docker pull -q %s' % image
-        self.remove = remove or 'docker image rm -f %s' % image
+        self.commands = commands or (lambda node: ('docker pull -q %s' % image, 'docker image rm -f %s' % image))
         self.pulls, self.seconds, self.pause = pulls, seconds, pause
         self.lines = {}
         self.stopped = False
@@ -59,8 +59,9 @@ class PullLoops:
 
     def restart(self, node):
         """(Re)start the loop on one node, appending to its log (after the node itself was restarted)."""
-        script = SCRIPT.format(log=LOG, stop=STOP, seconds=self.seconds, pulls=self.pulls, pull=self.pull,
-                               remove=self.remove, pause=self.pause)
+        pull, remove = self.commands(node)
+        script = SCRIPT.format(log=LOG, stop=STOP, seconds=self.seconds, pulls=self.pulls, pull=pull,
+                               remove=remove, pause=self.pause)
         docker('exec', '-d', node.container, 'sh', '-c', script)
 
     def stop(self, timeout=60):

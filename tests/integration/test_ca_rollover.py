@@ -1,4 +1,5 @@
-"""playbooks/ca_rollover.yml on the bed: the CA is replaced phase by phase while every client pulls in a loop.
+"""playbooks/ca_rollover.yml on the mixed bed (a Docker, a containerd and a Podman client): the CA is replaced phase
+by phase while every client pulls in a loop through its own runtime.
 
 One story on one bed (file order): a converged fleet -> phase trust (a client that is down is refused at switch,
 caught up on the next run) -> switch -> retire (a client that is down keeps the rollover in retire until it is
@@ -22,6 +23,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+import _fleet
 from _pull_loop import PullLoops
 
 SITE = 'playbooks/site.yml'
@@ -48,17 +50,15 @@ def pem_fingerprints(text):
     return [fingerprint(m) for m in re.findall(r'-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----', text, re.S)]
 
 
-class Fleet:
+class Fleet(_fleet.Fleet):
     def __init__(self, bed, pki_dir):
-        self.bed = bed
-        self.pki_dir = pki_dir
-        self.vars = {'registry_hostname': HOSTNAME, 'registry_pki_dir': pki_dir, 'registry_client_login_user': 'admin'}
+        super().__init__(bed, pki_dir, registry_hostname=HOSTNAME, registry_client_login_user='admin')
         self.runs = {}
 
-    def playbook(self, playbook, phase=None, label=None, check=False, **overrides):
+    def playbook(self, playbook, phase=None, label=None, check=False, args=(), **overrides):
         self.bed.write_inventory(extra_vars=dict(self.vars, **overrides))
         start = time.time()
-        result = self.bed.run_playbook(playbook, check=check,
+        result = self.bed.run_playbook(playbook, check=check, args=args,
                                        extra_vars={'registry_ca_rollover_phase': phase} if phase else None)
         if label:
             self.runs[label] = (start, time.time())
@@ -81,7 +81,7 @@ class Fleet:
         return out.strip()
 
     def trusted(self, node):
-        """{path: [fingerprints]} of every *.crt under the node's certs.d directories."""
+        """{path: [fingerprints]} of every *.crt under the node's certs.d directories (every runtime's)."""
         rc, out = node.exec('for f in $(find /etc/docker/certs.d /etc/containers/certs.d /etc/containerd/certs.d '
                             '-name "*.crt" 2>/dev/null); do echo "== $f"; cat "$f"; done')
         files, current = {}, None
@@ -93,9 +93,19 @@ class Fleet:
                 files[current] += line
         return {path: pem_fingerprints(text) for path, text in files.items()}
 
+    def commands(self, node, image=IMAGE):
+        """(pull, remove) of an image through the node's own runtime, with its own configuration."""
+        if node.flavour == 'containerd':
+            return ('ctr images pull --hosts-dir /etc/containerd/certs.d --user admin:%s %s' % (self.password, image),
+                    'ctr images rm %s' % image)
+        if node.flavour == 'podman':
+            return 'podman pull -q %s' % image, 'podman rmi -f %s' % image
+        return 'docker pull -q %s' % image, 'docker image rm -f %s' % image
+
 
 @pytest.fixture(scope='module')
-def fleet(bed):
+def fleet(mixed_bed):
+    bed = mixed_bed
     pki = tempfile.mkdtemp(prefix='berth-rollover-pki-')
     try:
         yield Fleet(bed, pki)
@@ -108,12 +118,12 @@ def loops(fleet):
     """The pull loop on every client, from a converged fleet to the end of the story."""
     result = fleet.playbook(SITE)
     assert result.rc == 0, result
-    pusher = fleet.bed.clients[0]
+    pusher = next(n for n in fleet.bed.clients if n.flavour == 'docker')
     for image in (IMAGE, CHECK_IMAGE):
         rc, out = pusher.exec('head -c 3000000 /dev/urandom > /tmp/blob && tar cf - /tmp/blob | docker import - %s '
                               '>/dev/null && docker push %s' % (image, image))
         assert rc == 0, out
-    pull_loops = PullLoops(fleet.bed.clients, IMAGE)
+    pull_loops = PullLoops(fleet.bed.clients, IMAGE, commands=fleet.commands)
     pull_loops.start()
     try:
         yield pull_loops
@@ -139,6 +149,7 @@ def test_trust_makes_every_client_trust_old_and_new_without_touching_the_registr
             assert found == [old, new], '%s:%s trusts %s' % (node.name, path, found)
     assert fleet.container() == container, 'phase trust recreated the registry'
     assert 'CA rollover: phase trust' in result.stdout and '3/3 clients trust both' in result.stdout, result
+    assert {n.flavour for n in fleet.bed.clients} == {'docker', 'containerd', 'podman'}
     assert fleet.state()['phase'] == 'trust'
 
     assert_no_change(fleet.rollover('trust', 'trust rerun'), fleet)
@@ -181,8 +192,9 @@ def test_switch_recreates_the_registry_once_under_the_new_ca(fleet, loops):
     with open(os.path.join(fleet.pki_dir, 'ca.crt'), 'rb') as f:
         assert served.issuer == x509.load_pem_x509_certificate(f.read()).subject
     for node in fleet.bed.clients:
-        node.docker('image', 'rm', CHECK_IMAGE)
-        rc, out = node.docker('pull', CHECK_IMAGE)
+        pull, remove = fleet.commands(node, CHECK_IMAGE)
+        node.exec(remove)
+        rc, out = node.exec(pull)
         assert rc == 0, '%s: %s' % (node.name, out)
 
     assert_no_change(fleet.rollover('switch', 'switch rerun'), fleet)
@@ -246,6 +258,8 @@ def test_no_pull_failed_for_trust_and_only_inside_the_recreate(fleet, loops):
 
 def engine_log(node, when, seconds=5):
     """The node's dockerd log lines within a few seconds of a failure (warnings and errors)."""
+    if node.flavour != 'docker':
+        return '    (no dockerd on %s)' % node.name
     rc, out = node.exec('grep -E "level=(warning|error)" /var/log/docker.log 2>/dev/null | tail -n 400')
     lines = []
     for line in out.splitlines():

@@ -15,6 +15,7 @@ import tempfile
 
 import pytest
 
+import _fleet
 from bed.engine import docker
 
 SITE = 'playbooks/site.yml'
@@ -26,24 +27,17 @@ NEXT_IMAGE = 'registry:2-berth-next'
 MANIFEST_TYPES = 'application/vnd.docker.distribution.manifest.v2+json'
 
 
-class Fleet:
+class Fleet(_fleet.Fleet):
     def __init__(self, bed, pki_dir):
-        self.bed = bed
-        self.pki_dir = pki_dir
-        self.vars = {'registry_hostname': HOSTNAME, 'registry_pki_dir': pki_dir, 'registry_client_login_user': 'admin',
-                     'registry_storage_delete_enabled': True}
-
-    def run(self, playbook=SITE, extra=None, **overrides):
-        self.bed.write_inventory(extra_vars=dict(self.vars, **overrides))
-        return self.bed.run_playbook(playbook, extra_vars=extra)
+        super().__init__(bed, pki_dir, registry_hostname=HOSTNAME, registry_client_login_user='admin',
+                         registry_storage_delete_enabled=True)
 
     @property
     def admin_password(self):
         users = self.vars.get('registry_users')
         if users:
             return next(u['password'] for u in users if u['name'] == 'admin')
-        with open(os.path.join(self.pki_dir, 'credentials', 'admin.password')) as f:
-            return f.read().split()[0]
+        return self.password
 
     def container(self):
         rc, out = self.bed.registry.docker('inspect', '-f', '{{.Id}} {{.State.StartedAt}} {{.Image}}', 'registry')
@@ -89,7 +83,7 @@ def assert_converged(result, fleet):
 def fleet(bed):
     pki = tempfile.mkdtemp(prefix='berth-daytwo-pki-')
     state = Fleet(bed, pki)
-    result = state.run()
+    result = state.site()
     assert result.rc == 0, result
     try:
         yield state
@@ -131,12 +125,12 @@ def test_gc_frees_the_deleted_tag_and_keeps_the_other(fleet):
 def test_scheduled_gc_job_runs_on_the_host_without_ansible(fleet):
     bed = fleet.bed
     registry = bed.registry
-    installed = fleet.run(GC, extra={'registry_gc_schedule': True, 'registry_gc_run': False})
+    installed = fleet.run(GC, registry_gc_schedule=True, registry_gc_run=False)
     assert installed.rc == 0, installed
     cron = registry.read_file('/etc/cron.d/berth-registry-gc')
     assert '30 3 * * sun root /usr/local/sbin/berth-registry-gc' in cron, cron
     assert registry.exec('pgrep -x cron')[0] == 0, 'cron does not run'
-    assert_converged(fleet.run(GC, extra={'registry_gc_schedule': True, 'registry_gc_run': False}), fleet)
+    assert_converged(fleet.run(GC, registry_gc_schedule=True, registry_gc_run=False), fleet)
 
     image = '%s/gc/job:1' % HOSTNAME
     push(bed.clients[1], image, 2000000)
@@ -154,7 +148,7 @@ def test_scheduled_gc_job_runs_on_the_host_without_ansible(fleet):
     assert fleet.container()[0] == container
     assert registry.exec('docker ps -a --format "{{.Names}}"')[1].split() == ['registry']
 
-    removed = fleet.run(GC, extra={'registry_gc_schedule': False, 'registry_gc_run': False})
+    removed = fleet.run(GC, registry_gc_schedule=False, registry_gc_run=False)
     assert removed.rc == 0, removed
     assert not registry.exists('/etc/cron.d/berth-registry-gc')
     assert not registry.exists('/usr/local/lib/berth-registry')
