@@ -58,6 +58,7 @@ def argument_spec():
         certs_dir=dict(type='path', default=DEFAULT_CERTS_DIR),
         insecure=dict(type='bool', default=False),
         mirrors=dict(type='list', elements='str', default=[]),
+        caches=dict(type='list', elements='str', default=[]),
         hosts_entry=dict(type='dict', options=dict(
             hostname=dict(type='str', required=True),
             address=dict(type='str', required=True),
@@ -95,10 +96,19 @@ def desired_state(params):
     login = params['login']
     if login:
         validate_login(login['username'], login['password'])
+    registry = Registry.parse(params['registry'], 'registry')
+    caches, seen = [], set()
+    for cache in params.get('caches') or []:
+        parsed = Registry.parse(cache, 'caches')
+        key = (parsed.host, parsed.port or 443)
+        if key == (registry.host, registry.port or 443):
+            raise BerthError('caches: %r is the registry itself; a pull-through cache is another registry' % cache)
+        if key not in seen:
+            seen.add(key)
+            caches.append(parsed)
     return Desired(
-        Registry.parse(params['registry'], 'registry'),
-        certificates(params['ca_content'], 'ca_content') if params['ca_content'] is not None else [],
-        params['insecure'], mirrors, login, params['state'])
+        registry, certificates(params['ca_content'], 'ca_content') if params['ca_content'] is not None else [],
+        params['insecure'], mirrors, login, params['state'], caches=caches)
 
 
 def check_text(outcomes):

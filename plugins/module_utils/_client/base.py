@@ -38,10 +38,12 @@ class Desired(object):
     manages on the host (the record's union, see record.py); stale_mirrors: those it managed before and
     no longer does (removed from every runtime). login: None or {username, password}.
     state: present, or absent (every runtime drops what this module wrote for the registry).
+    caches: Registry entries of pull-through caches of this registry (containerd and containers/image pull through
+    them first; dockerd mirrors Docker Hub only).
     """
 
     def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None, state='present',
-                 stale_mirrors=()):
+                 stale_mirrors=(), caches=()):
         self.registry = registry
         self.ca_certificates = list(ca_certificates)
         self.insecure = insecure
@@ -49,6 +51,7 @@ class Desired(object):
         self.login = login
         self.state = state
         self.stale_mirrors = list(stale_mirrors)
+        self.caches = list(caches)
 
     @property
     def absent(self):

@@ -117,7 +117,12 @@ class DockerRuntime(ClientUnit):
         return passed, text if passed else '%s (through the engine at %s)' % (text, self.engine.docker_host)
 
     def facts(self):
-        return {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+        facts = {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+        if self.desired.caches:
+            # registry-mirrors is for Docker Hub only: dockerd has no mirror for any other registry
+            facts['caches'] = 'not used by dockerd (it mirrors Docker Hub only): pull from %s/<repository> by its name' \
+                % self.desired.caches[0].text
+        return facts
 
     def state(self):
         after = self.daemon_config.daemon_json.after
