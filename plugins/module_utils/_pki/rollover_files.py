@@ -373,6 +373,44 @@ class Rollover(object):
         self.state = state
 
 
+def signing_ca(pki_dir):
+    """What the server side must honour while a rollover is under way: ``(phase, fingerprint)`` of the CA that signs
+    the registry's certificate in that phase (``ca.crt``: the old CA in phase trust, the new one from switch on), or
+    None when no rollover is under way. A damaged state file is a RolloverError naming it."""
+    path = os.path.join(pki_dir, STATE_FILE)
+    data = read_file(path, 'pki_dir')
+    if data is None:
+        return None
+    try:
+        parsed = json.loads(data.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise rollover.RolloverError('%s is not valid JSON (%s); fix or remove it (it records the CA rollover)'
+                                     % (path, exc))
+    state = rollover.State.from_dict(parsed, path)
+    if not state.under_way:
+        return None
+    return state.phase, (state.old if state.phase == 'trust' else state.new)['fingerprint']
+
+
+def check_signing_ca(pki_dir):
+    """During a rollover: None, or the phase after checking that ``ca.crt`` is the CA the phase signs with (a
+    RolloverError otherwise: the server side never makes or replaces a CA in the middle of a rollover)."""
+    found = signing_ca(pki_dir)
+    if found is None:
+        return None
+    phase, wanted = found
+    current = CaFile(pki_dir, 'ca')
+    if current.fingerprint != wanted:
+        raise rollover.RolloverError(
+            '%s is %s, but the CA rollover in phase %s (%s) signs with the CA sha256 %s; the server side does not '
+            'make or replace a CA during a rollover. Resume it with playbooks/ca_rollover.yml (-e '
+            'registry_ca_rollover_phase=%s), or put that CA back'
+            % (current.cert_path, 'missing' if current.fingerprint is None else 'the CA sha256 %s'
+               % rollover.short(current.fingerprint), phase, os.path.join(pki_dir, STATE_FILE),
+               rollover.short(wanted), 'switch' if phase == 'trust' else phase))
+    return phase
+
+
 def _given(options, key, default):
     value = options.get(key)
     return default if value is None else value
