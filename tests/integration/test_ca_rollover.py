@@ -228,8 +228,9 @@ def test_retire_leaves_only_the_new_ca_and_waits_for_a_client_that_is_down(fleet
             assert found == [new], '%s:%s trusts %s' % (node.name, path, found)
             assert old not in found
     assert_no_change(fleet.rollover('retire', 'retire rerun'), fleet)
-    assert_no_change(fleet.playbook(SITE, label='site after'), fleet)
-    assert 'CA rollover: none under way' in fleet.playbook(SITE).stdout
+    after = fleet.playbook(SITE, label='site after')
+    assert_no_change(after, fleet)
+    assert 'CA rollover: none under way' in after.stdout, after
 
 
 def test_no_pull_failed_for_trust_and_only_inside_the_recreate(fleet, loops):

@@ -105,32 +105,33 @@ def test_gc_frees_the_deleted_tag_and_keeps_the_other(fleet):
     assert code == 202, out
     before, container = fleet.du(), fleet.container()
 
-    result = fleet.run(GC)
+    # the collection now, and the scheduled job installed in the same run
+    result = fleet.run(GC, registry_gc_schedule=True)
 
     assert result.rc == 0, result
-    assert result.changed(bed.registry.name) == 1, result
+    assert result.changed(bed.registry.name) >= 1, result
     after = fleet.du()
     print('gc on the bed: %d -> %d bytes (du of /var/lib/registry)' % (before, after))
     assert after < before - 4000000
     # stopped and started again for the window, never replaced: same container, same image
-    assert fleet.container()[::2] == container[::2], 'the registry container was replaced'
+    after_gc = fleet.container()
+    assert after_gc[::2] == container[::2], 'the registry container was replaced'
     for node in bed.clients:
         ok, out = pulls(node, keep)
         assert ok, '%s: %s' % (node.name, out)
         ok, out = pulls(node, gone)
         assert not ok and 'not found' in out, '%s: %s' % (node.name, out)
-    assert_converged(fleet.run(GC), fleet)
+    # nothing left to collect (no window) and the job installed: a rerun changes nothing
+    assert_converged(fleet.run(GC, registry_gc_schedule=True), fleet)
+    assert fleet.container() == after_gc
 
 
 def test_scheduled_gc_job_runs_on_the_host_without_ansible(fleet):
     bed = fleet.bed
     registry = bed.registry
-    installed = fleet.run(GC, registry_gc_schedule=True, registry_gc_run=False)
-    assert installed.rc == 0, installed
     cron = registry.read_file('/etc/cron.d/berth-registry-gc')
     assert '30 3 * * sun root /usr/local/sbin/berth-registry-gc' in cron, cron
     assert registry.exec('pgrep -x cron')[0] == 0, 'cron does not run'
-    assert_converged(fleet.run(GC, registry_gc_schedule=True, registry_gc_run=False), fleet)
 
     image = '%s/gc/job:1' % HOSTNAME
     push(bed.clients[1], image, 2000000)
@@ -147,6 +148,8 @@ def test_scheduled_gc_job_runs_on_the_host_without_ansible(fleet):
     assert printed['blobs_deleted'] >= 1 and printed['bytes_freed'] >= 2000000 and not printed['readonly'], printed
     assert fleet.container()[0] == container
     assert registry.exec('docker ps -a --format "{{.Names}}"')[1].split() == ['registry']
+    # the collections (playbook and job) left the container as registry_host made it: site.yml changes nothing
+    assert_converged(fleet.site(), fleet)
 
     removed = fleet.run(GC, registry_gc_schedule=False, registry_gc_run=False)
     assert removed.rc == 0, removed
