@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -23,6 +22,7 @@ from _secrets import assert_no_leaks
 from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image
 from bed.playbook import ROOT, run_playbook
+from fakeregistry import free_port
 
 PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_gc', 'run.yml')
 BAD = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_gc', 'bad_inputs.yml')
@@ -36,12 +36,6 @@ MANIFEST_TYPES = ('application/vnd.docker.distribution.manifest.v2+json,'
 def registry_image():
     require_engine()
     return ensure_registry_image('registry:2')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def du(path):
