@@ -118,7 +118,7 @@ def loops(fleet):
     """The pull loop on every client, from a converged fleet to the end of the story."""
     result = fleet.playbook(SITE)
     assert result.rc == 0, result
-    pusher = next(n for n in fleet.bed.clients if n.flavour == 'docker')
+    pusher = [n for n in fleet.bed.clients if n.flavour == 'docker'][0]
     for image in (IMAGE, CHECK_IMAGE):
         rc, out = pusher.exec('head -c 3000000 /dev/urandom > /tmp/blob && tar cf - /tmp/blob | docker import - %s '
                               '>/dev/null && docker push %s' % (image, image))

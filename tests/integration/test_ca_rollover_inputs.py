@@ -46,9 +46,8 @@ def damaged_ca(directory):
 CASES = [
     Case('no-pki-dir', {'pki_dir': '{dir}/absent', 'step': 'begin', 'phase': 'trust'}, ['{dir}/absent does not exist']),
     Case('no-ca', {'pki_dir': '{dir}', 'step': 'begin', 'phase': 'trust'}, ['no CA to roll over yet']),
-    Case('damaged-ca', {'pki_dir': '{dir}', 'step': 'begin', 'phase': 'trust'}, ['{dir}/ca.crt',
-                                                                                   'not a readable PEM certificate'],
-         damaged_ca),
+    Case('damaged-ca', {'pki_dir': '{dir}', 'step': 'begin', 'phase': 'trust'},
+         ['{dir}/ca.crt', 'not a readable PEM certificate'], damaged_ca),
     Case('state-not-json', {'pki_dir': '{dir}', 'step': 'begin', 'phase': 'trust'}, ['rollover.json is not valid JSON'],
          with_state('{"version": 1,')),
     Case('state-not-utf8', {'pki_dir': '{dir}', 'step': 'status'}, ['rollover.json is not valid JSON'],

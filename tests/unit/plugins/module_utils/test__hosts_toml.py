@@ -42,7 +42,7 @@ def test_pull_through_caches_come_before_the_registry():
                                [('cache.example', '/etc/containerd/certs.d/cache.example/ca.crt'), ('c2.example:5000', None)])
     parsed = tomllib.loads(text)
     assert list(parsed['host']) == ['https://cache.example', 'https://c2.example:5000', 'https://reg.example']
-    assert parsed['host']['https://cache.example'] == {'capabilities': ['pull', 'resolve'],
-                                                      'ca': '/etc/containerd/certs.d/cache.example/ca.crt'}
+    cache = {'capabilities': ['pull', 'resolve'], 'ca': '/etc/containerd/certs.d/cache.example/ca.crt'}
+    assert parsed['host']['https://cache.example'] == cache
     assert parsed['host']['https://c2.example:5000'] == {'capabilities': ['pull', 'resolve']}
     assert parsed['server'] == 'https://reg.example'
