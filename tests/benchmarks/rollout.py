@@ -694,7 +694,11 @@ def main():
         result['clients'] = []
         for n in sizes:
             print('clients: N=%d, %d run(s); load average %s' % (n, bench.runs_for(n), '/'.join(loadavg())), flush=True)
-            result['clients'].append(bench.clients(n))
+            try:
+                result['clients'].append(bench.clients(n))
+            except Exception as exc:  # keep the sizes measured so far; a larger N would not fit either
+                bench.observe('N=%d did not complete: %s: %s' % (n, type(exc).__name__, exc))
+                break
         result['slopes'] = slopes(result['clients'])
         result['profile'] = {label: profile(run) for label, run in bench.profile_runs.items()}
         result['observations'] = bench.observations
