@@ -187,20 +187,20 @@ class Rollout:
         self.observations = []
         self.profile_runs = {}
         self.env_extra = dict(kv.split('=', 1) for kv in args.env)
-        self.cgroups, missing = [], []
+        self.cgroups, missing = {}, []
         for node in bed.nodes:
             try:
-                self.cgroups.append(container_cgroup(node.container))
+                self.cgroups[node.name] = container_cgroup(node.container)
             except (CgroupError, engine.EngineError) as exc:
                 missing.append('%s (%s)' % (node.name, exc))
         if missing:
             # a partial sum would pass for a figure: report none instead
             print('node CPU: n/a, no readable cgroup for %s' % '; '.join(missing), flush=True)
-            self.cgroups = []
+            self.cgroups = {}
         else:
-            print('node CPU of %d node containers from their cgroups, e.g. %s'
-                  % (len(self.cgroups), self.cgroups[0].source), flush=True)
-        self.cpu_source = 'cgroup v%d' % self.cgroups[0].version if self.cgroups else None
+            first = next(iter(self.cgroups.values()))
+            print('node CPU of the nodes in each run + registry1, from their cgroups, e.g. %s' % first.source, flush=True)
+        self.cpu_source = 'cgroup v%d' % next(iter(self.cgroups.values())).version if self.cgroups else None
         self.ping_playbook = os.path.join(workdir, 'ping.yml')
         with open(self.ping_playbook, 'w') as f:
             f.write(PING_PLAYBOOK)
@@ -222,13 +222,15 @@ class Rollout:
             extra['BERTH_BENCH_EVENTS'] = events
         return self.bed.ansible_env(extra)
 
-    def nodes_cpu(self):
-        """CPU seconds used so far by every bed node (sshd, modules, dockerd, the registry inside registry1);
-        None when the nodes' cgroups cannot be read."""
+    def nodes_cpu(self, limit):
+        """CPU seconds used so far by the nodes in limit and registry1 (sshd, modules, dockerd, the registry that
+        answers the logins), not by the idle rest of the bed (~0.001 CPU-s per node per second, which at N = 1 of
+        100 would outweigh the host measured); None when the nodes' cgroups cannot be read."""
         if not self.cgroups:
             return None
+        names = set(limit.split(',')) | {self.bed.registry.name}
         try:
-            return sum(cg.cpu_seconds() for cg in self.cgroups)
+            return sum(cg.cpu_seconds() for name, cg in self.cgroups.items() if name in names)
         except (OSError, KeyError, ValueError):
             return None
 
@@ -243,7 +245,7 @@ class Rollout:
             os.unlink(events)
         path = name if os.path.isabs(name) else os.path.join(self.args.playbooks, name)
         cmd = ['ansible-playbook', path, '-i', self.bed.inventory_path, '--limit', limit]
-        result = measure(cmd, self.env(events), self.nodes_cpu)
+        result = measure(cmd, self.env(events), lambda: self.nodes_cpu(limit))
         try:
             with open(events) as f:
                 result['events'] = json.load(f)
@@ -254,7 +256,7 @@ class Rollout:
         return result
 
     def ping(self, limit):
-        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env(), self.nodes_cpu)
+        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env(), lambda: self.nodes_cpu(limit))
         if result['rc'] != 0:
             self.observe('ansible -m ping %s failed (rc=%d)' % (limit, result['rc']), result['output'])
         return result
