@@ -462,6 +462,16 @@ def slopes(clients):
     return rows
 
 
+def _axes(ax, n_max, ylabel, title):
+    ax.set_xlabel('clients N (hosts in the play)')
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc='upper left', fontsize=9)
+    ax.set_xlim(0, n_max * 1.05)
+    ax.set_ylim(0, None)
+
+
 def plot(result, path):
     """Time vs N (floor, fresh, no-op; median with min-max bars) and CPU seconds vs N, as a PNG."""
     import matplotlib
@@ -481,13 +491,7 @@ def plot(result, path):
     for c in clients:
         ax.annotate('%.2f×' % c['fresh']['ratio_of_medians'], (c['n'], c['fresh']['wall']['median']),
                     textcoords='offset points', xytext=(-10, 8), fontsize=8, color='tab:red')
-    ax.set_xlabel('clients N (hosts in the play)')
-    ax.set_ylabel('wall time (s)')
-    ax.set_title('Wall time vs N (median, bars: min–max; labels: fresh ÷ floor)', fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc='upper left', fontsize=9)
-    ax.set_xlim(0, max(ns) * 1.05)
-    ax.set_ylim(0, None)
+    _axes(ax, max(ns), 'wall time (s)', 'Wall time vs N (median, bars: min–max; labels: fresh ÷ floor)')
     for label, key, style, colour in (('ping floor', None, 'o-', 'tab:gray'), ('fresh rollout', 'fresh', 's-', 'tab:red'),
                                       ('no-op rerun', 'noop', '^-', 'tab:blue')):
         if key is None:
@@ -495,13 +499,7 @@ def plot(result, path):
         else:
             ys = [_cpu_total(c[key]) or 0 for c in clients]
         ax_cpu.plot(ns, ys, style, color=colour, label=label)
-    ax_cpu.set_xlabel('clients N (hosts in the play)')
-    ax_cpu.set_ylabel('CPU time, controller + nodes (CPU-s)')
-    ax_cpu.set_title('CPU seconds vs N (median; load-independent)', fontsize=10)
-    ax_cpu.grid(True, alpha=0.3)
-    ax_cpu.legend(loc='upper left', fontsize=9)
-    ax_cpu.set_xlim(0, max(ns) * 1.05)
-    ax_cpu.set_ylim(0, None)
+    _axes(ax_cpu, max(ns), 'CPU time, controller + nodes (CPU-s)', 'CPU seconds vs N (median; less load-dependent)')
     fig.suptitle('berth.registry client rollout, %s — %s, %d cores, %.0f GiB; forks %s, strategy %s; load avg %s → %s'
                  % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(result['started'])), m['cpu'], m['cores'],
                     m['memory_gib'], cfg['forks'], cfg['strategy'], m['loadavg_at_start'][0], result['loadavg_at_end'][0]),
