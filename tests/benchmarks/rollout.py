@@ -462,6 +462,29 @@ def slopes(clients):
     return rows
 
 
+def projection(result, sizes=(1000, 10000)):
+    """What N clients would cost one controller like this one, from the slope between the two largest sizes:
+    controller CPU-s per client (the nodes' own CPU is theirs on a real fleet) and memory per fork. A projection:
+    assumes the per-client cost stays linear and the controller, not the network or the registry, is the limit."""
+    clients = sorted(result['clients'], key=lambda c: c['n'])
+    if len(clients) < 2:
+        return None
+    x, y = clients[-2], clients[-1]
+    dn = y['n'] - x['n']
+    cores = result['machine']['cores']
+    out = {'from': x['n'], 'to': y['n'], 'cores': cores, 'forks': result['config']['forks'],
+           'pss_per_fork_mib': (y['fresh']['tree_pss_mib']['max'] - x['fresh']['tree_pss_mib']['max']) / dn,
+           'pss_at_forks_mib': y['fresh']['tree_pss_mib']['max'], 'rows': []}
+    for key in ('fresh', 'noop'):
+        out[key + '_ctl_cpu'] = (_median(y[key]['controller_cpu']) - _median(x[key]['controller_cpu'])) / dn
+        out[key + '_wall'] = (_median(y[key]['wall']) - _median(x[key]['wall'])) / dn
+    out['floor_ctl_cpu'] = (_median(y['floor_cpu']['controller']) - _median(x['floor_cpu']['controller'])) / dn
+    for n in sizes:
+        out['rows'].append({'n': n, **{key: n * out[key + '_ctl_cpu'] / cores for key in ('fresh', 'noop')},
+                            **{key + '_bed': n * out[key + '_wall'] for key in ('fresh', 'noop')}})
+    return out
+
+
 def _axes(ax, n_max, ylabel, title):
     ax.set_xlabel('clients N (hosts in the play)')
     ax.set_ylabel(ylabel)
@@ -604,6 +627,18 @@ def markdown(result):
             lines.append('| %d → %d | %s | %s | %s |' % (r['from'], r['to'], *[
                 '%.3f s [%s]' % (r[k], 'n/a' if r[k + '_cpu'] is None else '%.3f' % r[k + '_cpu'])
                 for k in ('floor', 'fresh', 'noop')]))
+    proj = projection(result)
+    if proj:
+        lines += ['', 'Projection (not measured) from the slope between N = %d and %d: controller CPU per client %.3f s fresh, '
+                  '%.3f s no-op (ping: %.3f s); memory per fork %.1f MiB (tree PSS %.0f MiB at forks %d). On a fleet whose '
+                  'nodes have their own CPUs, the controller is the limit: N × CPU-s per client ÷ %d cores.'
+                  % (proj['from'], proj['to'], proj['fresh_ctl_cpu'], proj['noop_ctl_cpu'], proj['floor_ctl_cpu'],
+                     proj['pss_per_fork_mib'], proj['pss_at_forks_mib'], proj['forks'], proj['cores']), '',
+                  '| clients | fresh: controller-bound | no-op: controller-bound | fresh: as this bed (nodes on the same CPUs) '
+                  '| no-op: as this bed |', '|---:|---:|---:|---:|---:|']
+        for r in proj['rows']:
+            lines.append('| %d | %.0f s | %.0f s | %.0f s | %.0f s |' % (r['n'], r['fresh'], r['noop'], r['fresh_bed'],
+                                                                       r['noop_bed']))
     if result.get('server'):
         s = result['server']
         lines += ['', 'Server (registry1, a bare node: python3 + docker.io) against a 1-host ping floor `ansible registry1 -m '
@@ -700,6 +735,7 @@ def main():
                 bench.observe('N=%d did not complete: %s: %s' % (n, type(exc).__name__, exc))
                 break
         result['slopes'] = slopes(result['clients'])
+        result['projection'] = projection(result)
         result['profile'] = {label: profile(run) for label, run in bench.profile_runs.items()}
         result['observations'] = bench.observations
         result['node_cpu_source'] = bench.cpu_source
