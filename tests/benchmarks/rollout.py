@@ -582,9 +582,9 @@ def markdown(result):
         'repetition, so floor and rollouts all run over live SSH ControlPersist masters; same inventory, '
         'same ansible.cfg (forks %s, strategy %s, pipelining on, ControlPersist 60s). Clients: %s. Fresh = clients '
         'reset to nothing configured (no certs.d, no daemon.json, registry keys cleared from dockerd, no /etc/hosts '
-        'line, no login).' % (cfg['runs'], cfg.get('large_from', 0), cfg.get('large_runs', cfg['runs']), cfg['forks'],
-                             cfg.get('strategy', 'linear'),
-                             'light bed nodes (dockerd without bridge/NAT)' if cfg.get('light_clients') else 'full nodes'),
+        'line, no login).' % (
+            cfg['runs'], cfg.get('large_from', 0), cfg.get('large_runs', cfg['runs']), cfg['forks'], cfg.get('strategy', 'linear'),
+            'light bed nodes (dockerd without bridge/NAT)' if cfg.get('light_clients') else 'full nodes'),
         '',
         '| clients | runs | load after | ping floor `ansible -m ping` | 1-task ping playbook | fresh rollout '
         '| fresh ÷ floor | no-op rerun | no-op ÷ floor | tasks/host (remote) | dockerd restarts '
@@ -637,8 +637,8 @@ def markdown(result):
                   '| clients | fresh: controller-bound | no-op: controller-bound | fresh: as this bed (nodes on the same CPUs) '
                   '| no-op: as this bed |', '|---:|---:|---:|---:|---:|']
         for r in proj['rows']:
-            lines.append('| %d | %.0f s | %.0f s | %.0f s | %.0f s |' % (r['n'], r['fresh'], r['noop'], r['fresh_bed'],
-                                                                       r['noop_bed']))
+            lines.append('| %d | %.0f s | %.0f s | %.0f s | %.0f s |' % (
+                r['n'], r['fresh'], r['noop'], r['fresh_bed'], r['noop_bed']))
     if result.get('server'):
         s = result['server']
         lines += ['', 'Server (registry1, a bare node: python3 + docker.io) against a 1-host ping floor `ansible registry1 -m '
