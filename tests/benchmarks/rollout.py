@@ -237,7 +237,12 @@ class Rollout:
     def observe(self, what, detail=''):
         """Note behaviour worth a look (a failed run, a no-op that changed something): reported, not asserted."""
         self.observations.append(what)
-        print('\n!!! observed: %s\n%s' % (what, detail[-6000:]), flush=True)
+        # the whole output next to the results (the log keeps its tail: a 100-host recap alone fills it)
+        path = '%s.observed-%d.log' % (self.args.out, len(self.observations))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(detail)
+        print('\n!!! observed: %s (whole output: %s)\n%s' % (what, path, detail[-6000:]), flush=True)
 
     def playbook(self, name, limit, label):
         events = os.path.join(self.workdir, 'events.json')
