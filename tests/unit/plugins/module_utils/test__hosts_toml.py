@@ -39,7 +39,7 @@ def test_a_file_without_the_marker_is_not_ours():
 
 def test_pull_through_caches_come_before_the_registry():
     text = registry_hosts_toml('reg.example', False, '/etc/containerd/certs.d/reg.example/ca.crt',
-                               [('cache.example', '/etc/containerd/certs.d/cache.example/ca.crt'), ('c2.example:5000', None)])
+                               caches=[('cache.example', '/etc/containerd/certs.d/cache.example/ca.crt'), ('c2.example:5000', None)])
     parsed = tomllib.loads(text)
     assert list(parsed['host']) == ['https://cache.example', 'https://c2.example:5000', 'https://reg.example']
     cache = {'capabilities': ['pull', 'resolve'], 'ca': '/etc/containerd/certs.d/cache.example/ca.crt'}
