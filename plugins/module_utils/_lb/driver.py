@@ -34,6 +34,7 @@ PACKAGES = {'haproxy': 'haproxy', 'redis-server': 'redis-server'}
 SOCKET_WAIT = 10.0
 CONFIG_MODE = 0o644
 CACHE_MODE = 0o640
+CACHE_GROUP = 'redis'
 
 
 def _text(data):
@@ -196,7 +197,7 @@ class LbDriver(object):
             found.add('cache config', 'other content', 'managed content')
         attrs = None
         if current['dropin'] is not None and 'redis-server' not in missing:
-            attrs = self.files.attrs(cache.config_path, CACHE_MODE, 'root', 'redis')
+            attrs = self.files.attrs(cache.config_path, CACHE_MODE, 'root', CACHE_GROUP)
             self.files.record_attributes(found, 'cache config', attrs)
         add_include = not redis_config.has_include(current['main'], cache.config_path)
         if add_include:
@@ -214,7 +215,7 @@ class LbDriver(object):
 
     def _apply_cache(self, cache, plan):
         if plan['write']:
-            self.files.write(plan['attrs'] or self.files.attrs(cache.config_path, CACHE_MODE, 'root', 'redis'),
+            self.files.write(plan['attrs'] or self.files.attrs(cache.config_path, CACHE_MODE, 'root', CACHE_GROUP),
                              plan['desired'].encode('utf-8'))
         elif plan['attrs']:
             self.files.apply_attributes(plan['attrs'])

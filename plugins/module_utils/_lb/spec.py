@@ -87,7 +87,7 @@ _PASSWORD = re.compile(r'^[!#-\[\]-~]{1,512}$')
 
 def identifier(value, option):
     _names.check_text(value, option)
-    if not _IDENTIFIER.match(value):
+    if not _IDENTIFIER.fullmatch(value):
         raise LbInputError('%s: %r is not an HAProxy name; use 1..100 letters, digits and - _ . :' % (option, value))
     return value
 
@@ -141,7 +141,7 @@ class Check(object):
         params = dict((k, v['default']) for k, v in CHECK_OPTIONS.items() if 'default' in v) if params is None else params
         self.path = params['path']
         _names.check_text(self.path, 'check.path')
-        if not _PATH.match(self.path):
+        if not _PATH.fullmatch(self.path):
             raise LbInputError('check.path: %r must be an absolute URL path such as /v2/ (no spaces, no scheme)'
                                % self.path)
         self.host = None if params.get('host') in (None, '') else _names.host(params['host'], 'check.host')
@@ -184,13 +184,13 @@ class CacheSpec(object):
         if password in (None, ''):
             self.password = None
         else:
-            if not isinstance(password, str) or not _PASSWORD.match(password):
+            if not isinstance(password, str) or not _PASSWORD.fullmatch(password):
                 # never the value: it is a secret
                 raise LbInputError('cache.password: the value is not allowed; use 1..512 printable ASCII characters '
                                    'without spaces, double quotes or backslashes')
             self.password = password
         maxmemory = _names.check_text(str(params['maxmemory']).strip(), 'cache.maxmemory')
-        if not _MEMORY.match(maxmemory):
+        if not _MEMORY.fullmatch(maxmemory):
             raise LbInputError('cache.maxmemory: %r is not a redis memory size such as 256mb, 1gb or 0 (no limit)'
                                % params['maxmemory'])
         self.maxmemory = maxmemory.lower()
