@@ -245,4 +245,3 @@ class LbDriver(object):
                     raise ServiceError('redis-server does not answer on %s after a start: %s'
                                        % (endpoint_text(address, cache.port), exc))
             self.sleep(0.2)
-

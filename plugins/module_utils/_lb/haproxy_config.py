@@ -35,8 +35,8 @@ def _server_address(server):
 
 def check_lines(check):
     """The health-check lines of the listen section and the default-server options they need."""
-    send = 'http-check send meth GET uri %s ver %s' % (check.path, 'HTTP/1.1 hdr Host %s' % check.host
-                                                        if check.host else 'HTTP/1.0')
+    version = 'HTTP/1.1 hdr Host %s' % check.host if check.host else 'HTTP/1.0'
+    send = 'http-check send meth GET uri %s ver %s' % (check.path, version)
     lines = ['option httpchk', send,
              'http-check expect status %s' % ','.join(str(c) for c in check.expect_status)]
     server = ['check', 'inter %s' % _ms(check.interval), 'rise %d' % check.rise, 'fall %d' % check.fall]
