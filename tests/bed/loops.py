@@ -98,3 +98,35 @@ class PullLoop:
                 self.stop()
             except Exception:  # pylint: disable=broad-exception-caught
                 self.proc.kill()
+
+
+class PullLoops:
+    """One PullLoop per client node, started together: `with PullLoops(clients, image) as loops: ...`, then
+    `loops.results` (each loop has pulled at least once before the body runs)."""
+
+    def __init__(self, nodes, image, max_pulls=1000):
+        self.loops = [PullLoop(node, image, max_pulls) for node in nodes]
+        self.results = []
+
+    def __enter__(self):
+        for loop in self.loops:
+            loop.start()
+        try:
+            for loop in self.loops:
+                loop.wait_first_pull()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.results = [loop.stop() for loop in self.loops]
+
+
+def haproxy_servers(node, proxy='registry', socket_path='/run/haproxy/admin.sock'):
+    """{server: status} of one proxy as HAProxy on node sees it (``show stat`` on its admin socket)."""
+    script = ('import socket;s=socket.socket(socket.AF_UNIX);s.connect("%s");s.sendall(b"show stat\\n");d=b""\n'
+              'while True:\n c=s.recv(65536)\n if not c: break\n d+=c\nprint(d.decode())' % socket_path)
+    dummy, out = node.exec("python3 -c '%s'" % script)
+    rows = [line.split(',') for line in out.splitlines() if line.startswith(proxy + ',')]
+    return dict((r[1], r[17]) for r in rows if r[1] not in ('FRONTEND', 'BACKEND'))

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from bed.loops import PullLoop
+from bed.loops import PullLoops, haproxy_servers
 
 from _secrets import assert_no_leaks
 
@@ -70,11 +70,7 @@ class Ha:
 
     def lb_view(self):
         """{server: status} as HAProxy on lb1 sees it."""
-        script = ('import socket;s=socket.socket(socket.AF_UNIX);s.connect("/run/haproxy/admin.sock");'
-                  's.sendall(b"show stat\\n");d=b""\nwhile True:\n c=s.recv(65536)\n if not c: break\n d+=c\nprint(d.decode())')
-        rc, out = self.bed.lb.exec("python3 -c '%s'" % script)
-        rows = [line.split(',') for line in out.splitlines() if line.startswith('registry,')]
-        return dict((r[1], r[17]) for r in rows if r[1] not in ('FRONTEND', 'BACKEND'))
+        return haproxy_servers(self.bed.lb)
 
     def wait_lb(self, wanted, timeout=120):
         deadline = time.monotonic() + timeout
@@ -183,19 +179,12 @@ def test_a_replica_down_pulls_keep_working_and_the_next_run_brings_it_back(ha):
     bed = ha.bed
     image = '%s/berth/ha:1' % HOSTNAME
     down = bed.registries[1]
-    loops = [PullLoop(client, image, max_pulls=200) for client in bed.clients]
-    for loop in loops:
-        loop.start()
-    try:
-        for loop in loops:
-            loop.wait_first_pull()
+    with PullLoops(bed.clients, image, max_pulls=200) as loops:
         # the whole node goes away: no RST, connections to it time out
         bed.stop_node(down.name)
         ha.wait_lb({'registry1': 'UP', 'registry2': 'DOWN'})
         time.sleep(5)  # a few more pulls with one replica gone
-    finally:
-        results = [loop.stop() for loop in loops]
-    for result in results:
+    for result in loops.results:
         assert result.failed == 0 and result.ok >= 2, result
     bed.start_node(down.name)
     # the node is back but its registry container is stopped on purpose: the next run starts it
@@ -212,15 +201,8 @@ def test_a_config_change_rolls_through_the_replicas_without_a_failed_pull(ha):
     bed = ha.bed
     image = '%s/berth/ha:1' % HOSTNAME
     before = dict((n.name, ha.container(n)) for n in bed.registries)
-    loops = [PullLoop(client, image, max_pulls=1000) for client in bed.clients]
-    for loop in loops:
-        loop.start()
-    try:
-        for loop in loops:
-            loop.wait_first_pull()
+    with PullLoops(bed.clients, image) as loops:
         result = ha.site(diff=True, verbose=True, registry_log_level='debug')
-    finally:
-        results = [loop.stop() for loop in loops]
     assert result.rc == 0, result
     after = dict((n.name, ha.container(n)) for n in bed.registries)
     for name in before:
@@ -228,7 +210,7 @@ def test_a_config_change_rolls_through_the_replicas_without_a_failed_pull(ha):
     # one at a time: registry2 started only after registry1 was back (and seen UP by HAProxy)
     assert after['registry1'][1] < after['registry2'][1], after
     assert len(re.findall(r'TASK \[berth.registry.lb : %s\]' % WAIT_TASK, result.stdout)) == 2, result
-    for loop in results:
+    for loop in loops.results:
         assert loop.failed == 0 and loop.ok >= 3, loop
     assert_no_leaks(result, ha.secrets(), 'the rolling update at -vvv --diff')
     ha.vars['registry_log_level'] = 'debug'

@@ -13,6 +13,7 @@ import secrets
 
 import pytest
 
+from bed.loops import haproxy_servers
 from bed.playbook import ROOT, run_playbook
 
 import _bad_inputs
@@ -142,11 +143,7 @@ class Lb(object):
         return out.strip()
 
     def show_stat(self):
-        script = ('import socket;s=socket.socket(socket.AF_UNIX);s.connect("/run/haproxy/admin.sock");'
-                  's.sendall(b"show stat\\n");d=b""\nwhile True:\n c=s.recv(65536)\n if not c: break\n d+=c\nprint(d.decode())')
-        rc, out = self.sh("python3 -c '%s'" % script)
-        rows = [line.split(',') for line in out.splitlines() if line.startswith('registry,')]
-        return dict((r[1], r[17]) for r in rows if r[1] not in ('FRONTEND', 'BACKEND'))
+        return haproxy_servers(self.node)
 
 
 @pytest.fixture(scope='module')
