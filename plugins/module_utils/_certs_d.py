@@ -102,6 +102,19 @@ def fingerprints(data):
     return ', '.join(found) or '(no certificate)'
 
 
+def certificate_fingerprints(data):
+    """SHA-256 fingerprints (AA:BB:..) of the certificates in the bytes of a .crt file (None: no file)."""
+    found = []
+    for match in _BLOCK.finditer((data or b'').decode('utf-8', 'replace')):
+        if match.group(1) != 'CERTIFICATE':
+            continue
+        try:
+            found.append(fingerprint(base64.b64decode(''.join(match.group(2).split()))))
+        except (binascii.Error, ValueError):
+            continue
+    return found
+
+
 def dir_names(host, port):
     """certs.d directory names for a registry: 'host:port' (IPv6 in brackets); for port 443 also 'host',
     since users type both forms and dockerd uses the name as typed."""

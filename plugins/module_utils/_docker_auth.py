@@ -103,3 +103,11 @@ def with_auth(config, registry, username, password, path='config.json'):
 def format_config(config):
     # the Docker CLI writes config.json with tab indentation
     return json.dumps(config, indent='\t', allow_nan=False) + '\n'
+
+
+def without_auth(config, registry, path='config.json'):
+    """Copy of config without auths[registry] (what ``docker logout`` leaves); other keys kept."""
+    _entry(config, registry, path)
+    new = copy.deepcopy(config)
+    (new.get('auths') or {}).pop(registry, None)
+    return new

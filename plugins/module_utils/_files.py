@@ -231,6 +231,21 @@ class FileWriter(object):
         self.apply_attributes(args)
         return True
 
+    def remove(self, path, prune_dirs=()):
+        """Remove a file (a symlink itself, not its target); then each of prune_dirs that is left empty,
+        in order (a file's own directory first). Returns whether the file existed."""
+        existed = os.path.lexists(path)
+        if existed:
+            if os.path.isdir(path) and not os.path.islink(path):
+                raise BerthError('%s is a directory, expected a file: not removed' % path)
+            os.unlink(path)
+        for directory in prune_dirs:
+            try:
+                os.rmdir(directory)
+            except OSError:  # not empty (or gone): it stays
+                break
+        return existed
+
     def write(self, args, data, backup=False):
         """Replace the file with data (bytes) and give it its attributes. Returns the backup path or None."""
         return self.write_together([(args, data)], backup=backup)[0]

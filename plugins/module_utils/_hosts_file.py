@@ -93,3 +93,21 @@ def plan_hosts(text, hostname, address):
             out[-1] += eol
         out.append(wanted + eol)
     return ''.join(out), before, placed.strip()
+
+
+def remove_host(text, hostname):
+    """hosts text without hostname: a line naming only it goes, a line naming others too loses just the name.
+    Every other line keeps its bytes. Returns (new_text, the lines that named it joined, or None)."""
+    name = hostname.lower()
+    out, found = [], []
+    for raw in re.findall(r'[^\n]*\n|[^\n]+$', text):
+        body = raw.rstrip('\r\n')
+        addr, names, comment = _split(body)
+        if name not in [n.lower() for n in names]:
+            out.append(raw)
+            continue
+        found.append(body.strip())
+        others = [n for n in names if n.lower() != name]
+        if others:
+            out.append(' '.join([addr] + others) + (' ' + comment if comment else '') + raw[len(body):])
+    return ''.join(out), '\n'.join(found) or None

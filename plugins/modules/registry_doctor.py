@@ -22,7 +22,7 @@ description:
     over its unix socket, root's C(config.json)); V(containerd) (C(hosts.toml) under the CRI's C(config_path));
     V(containers) - Podman, Buildah, Skopeo, CRI-O (the first of O(containers_certs_dirs) that has the registry's
     directory, C(registries.conf) and its C(.d) drop-ins, C(auth.json) then root's C(config.json))."
-  - With O(runtimes=[auto]), containerd is checked only where no dockerd runs or a kubelet uses its CRI (Debian's
+  - With O(runtimes=[auto]), containerd is checked only where no dockerd is installed or a kubelet uses its CRI (Debian's
     docker.io runs on the system containerd; then dockerd's C(certs.d) is what applies).
   - One line per host in RV(msg) and RV(verdict); the details of every step per runtime in RV(runtimes).
   - Read-only in every mode - nothing is written, no engine or runtime is touched, and RV(changed) is always

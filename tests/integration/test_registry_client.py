@@ -305,7 +305,46 @@ def bad_cases(cert, key):
              ['login.username', "'ali:ce'", ':']),
         Case('login-empty-password', {'login': {'username': USER, 'password': ''}}, ['login.password', 'empty']),
         Case('apply-restart', {'apply': 'restart'}, ['apply', 'auto, reload, none']),
+        # runtimes, and the containerd / containers / record files behind them
+        Case('runtimes-auto-and-a-list', {'runtimes': ['auto', 'containerd']}, ['runtimes', 'auto cannot be combined']),
+        Case('runtimes-unknown', {'runtimes': ['cri-o']}, ['runtimes', 'cri-o', 'docker, containerd, containers']),
+        Case('state-unknown', {'state': 'gone'}, ['state', 'gone', 'present, absent']),
+        Case('containerd-config-not-toml', {'runtimes': ['containerd'], 'insecure': True},
+             ['containerd/config.toml', 'not valid TOML'], {'containerd/config.toml': b'version = 2\n[plugins\n'}),
+        Case('containerd-config-legacy-mirrors', {'runtimes': ['containerd'], 'insecure': True},
+             ['containerd/config.toml', 'mirrors."docker.io"', 'containerd_migrate'], {'containerd/config.toml': LEGACY}),
+        Case('containerd-config-legacy-inline', {'runtimes': ['containerd'], 'insecure': True,
+                                                 'containerd_migrate': True},
+             ['containerd/config.toml', 'cannot remove the legacy registry settings'],
+             {'containerd/config.toml': LEGACY_INLINE}),
+        Case('containerd-config-version-string', {'runtimes': ['containerd'], 'insecure': True},
+             ['containerd/config.toml', "version = '2'"], {'containerd/config.toml': b'version = "2"\n'}),
+        Case('containerd-config-not-utf8', {'runtimes': ['containerd'], 'insecure': True},
+             ['containerd_config', 'UTF-8'], {'containerd/config.toml': b'version = 2\n# caf\xe9\n'}),
+        Case('containerd-config-is-a-directory', {'runtimes': ['containerd'], 'insecure': True},
+             ['containerd_config', 'directory'], {'containerd/config.toml': DIR}),
+        Case('containerd-foreign-docker-io-hosts', {'runtimes': ['containerd'], 'insecure': True,
+                                                    'mirrors': ['https://mirror.example']},
+             ['docker.io/hosts.toml', 'not written by berth.registry'],
+             {'containerd/certs.d/docker.io/hosts.toml': b'server = "https://registry-1.docker.io"\n'}),
+        Case('containerd-hosts-toml-is-a-directory', {'runtimes': ['containerd'], 'insecure': True},
+             ['containerd_certs_dir', 'hosts.toml', 'directory'], {'containerd/certs.d/%s/hosts.toml' % REG: DIR}),
+        Case('containers-drop-in-is-a-directory', {'runtimes': ['containers'], 'insecure': True},
+             ['containers_registries_d', '50-berth-registry-reg.example_5000.conf', 'directory'],
+             {'containers/registries.conf.d/50-berth-registry-reg.example_5000.conf': DIR}),
+        Case('containers-auth-json-is-a-list', {'runtimes': ['containers'], 'login': LOGIN},
+             ['containers/auth.json', 'list'], {'containers/auth.json': b'[]\n'}),
+        Case('record-is-not-ours', {'mirrors': ['https://mirror.example']}, ['record.json', 'object of lists'],
+             {'record.json': b'{"mirrors": ["https://mirror.example"]}\n'}),
+        Case('record-not-json', {'mirrors': ['https://mirror.example']}, ['record.json', 'not valid JSON'],
+             {'record.json': b'{"mirrors": \n'}),
     ]
+
+
+LEGACY = (b'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
+          b'  endpoint = ["https://mirror.example"]\n')
+LEGACY_INLINE = (b'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
+                 b'  mirrors = { "docker.io" = { endpoint = [\n    "https://mirror.example"] } }\n')
 
 
 def test_bad_inputs_fail_clearly_and_change_nothing(tmp_path):

@@ -15,7 +15,8 @@ import tempfile
 
 import pytest
 
-SITE = 'playbooks/site.yml'
+import _fleet
+
 HOSTNAME = 'registry.berth.test'
 MIRROR = 'https://mirror.berth.test/'
 UNRELATED = {'log-driver': 'json-file', 'runtimes': {'berth-fake': {'path': '/usr/bin/true'}}, 'debug': False}
@@ -31,25 +32,10 @@ def fleet(bed):
     shutil.rmtree(pki, ignore_errors=True)
 
 
-class Fleet:
+class Fleet(_fleet.Fleet):
     def __init__(self, bed, pki_dir):
-        self.bed = bed
-        self.pki_dir = pki_dir
-        self.vars = {
-            'registry_hostname': HOSTNAME,
-            'registry_pki_dir': pki_dir,
-            'registry_mirrors': [MIRROR],
-            'registry_client_login_user': 'admin',
-        }
-
-    def site(self, check=False, diff=False, limit=None, **overrides):
-        self.bed.write_inventory(extra_vars=dict(self.vars, **overrides))
-        return self.bed.run_playbook(SITE, check=check, diff=diff, limit=limit)
-
-    @property
-    def password(self):
-        with open(os.path.join(self.pki_dir, 'credentials', 'admin.password')) as f:
-            return f.read().split()[0]
+        super().__init__(bed, pki_dir, registry_hostname=HOSTNAME, registry_mirrors=[MIRROR],
+                         registry_client_login_user='admin')
 
     def container(self):
         """Id and StartedAt of the registry container on the registry node."""

@@ -34,16 +34,25 @@ class Desired(object):
     """What every runtime of the host must end up with for the registry (validated values).
 
     registry: Registry. ca_certificates: PEM certificates to trust (a list: old + next CA during a
-    rollover), empty for none. insecure: plain HTTP. mirrors: mirror URLs. login: None or
-    {username, password}.
+    rollover), empty for none. insecure: plain HTTP. mirrors: the Docker Hub mirror URLs this module
+    manages on the host (the record's union, see record.py); stale_mirrors: those it managed before and
+    no longer does (removed from every runtime). login: None or {username, password}.
+    state: present, or absent (every runtime drops what this module wrote for the registry).
     """
 
-    def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None):
+    def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None, state='present',
+                 stale_mirrors=()):
         self.registry = registry
         self.ca_certificates = list(ca_certificates)
         self.insecure = insecure
         self.mirrors = list(mirrors)
         self.login = login
+        self.state = state
+        self.stale_mirrors = list(stale_mirrors)
+
+    @property
+    def absent(self):
+        return self.state == 'absent'
 
 
 class ClientUnit(object):
@@ -58,7 +67,8 @@ class ClientUnit(object):
     2. outside check mode, when the tracker holds anything, ``apply()`` on each in list order
        (host-level units first: the engine's login needs the hosts line): act on what plan found.
     3. with the check option, ``check()`` on each: read-only verification through the runtime's
-       own tool, ``(passed, text)`` or None when the unit has nothing to check.
+       own tool, ``(passed, text)`` - passed None when it could not be checked (no tool) - or None when
+       the unit has nothing to check.
 
     ``facts()`` gives plain result fields (paths, what was applied; metadata only) and
     ``warnings()`` messages for the user.
@@ -79,6 +89,10 @@ class ClientUnit(object):
         return None
 
     def facts(self):
+        return {}
+
+    def state(self):
+        """This unit's part of the result's ``state`` summary: trusted (list), login, registry_keys."""
         return {}
 
     def warnings(self):
@@ -103,6 +117,8 @@ class PlannedFile(object):
         self.dir_mode = dir_mode
         self.data = None
         self.attributes_differ = False
+        self.remove = False
+        self.prune_dirs = ()
 
     def plan(self, tracker, field, data, before, after, text=False):
         """Record a content difference (shown as before/after) and attribute differences. Returns whether any."""
@@ -113,12 +129,23 @@ class PlannedFile(object):
             self.attributes_differ = self.writer.record_attributes(tracker, field, self.args)
         return self.pending
 
+    def plan_absent(self, tracker, field, before, prune_dirs=()):
+        """Record that an existing file goes (before -> None); at apply it is removed, then each of
+        prune_dirs that is left empty. Returns whether anything goes."""
+        self.remove = self.current is not None
+        self.prune_dirs = tuple(prune_dirs)
+        if self.remove:
+            tracker.add(field, before, None)
+        return self.remove
+
     @property
     def pending(self):
-        return self.data is not None or self.attributes_differ
+        return self.data is not None or self.attributes_differ or self.remove
 
     def apply(self):
-        if self.data is not None:
+        if self.remove:
+            self.writer.remove(self.path, self.prune_dirs)
+        elif self.data is not None:
             directory = os.path.dirname(os.path.abspath(self.args['path']))
             if not os.path.isdir(directory):
                 self.writer.ensure_directory(directory, self.dir_mode)

@@ -10,15 +10,12 @@ Private to the collection (leading underscore): free to refactor.
 
 from __future__ import annotations
 
-from ansible_collections.berth.registry.plugins.module_utils._certs_d import (
-    DEFAULT_CERTS_DIR, ca_paths, fingerprints,
-)
-from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit, PlannedFile
-from ansible_collections.berth.registry.plugins.module_utils._docker_auth import (
-    DEFAULT_CONFIG_PATH, check_no_helper, format_config, has_auth, parse_config, stored_username, with_auth,
-)
+from ansible_collections.berth.registry.plugins.module_utils._certs_d import DEFAULT_CERTS_DIR, ca_paths
+from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit
+from ansible_collections.berth.registry.plugins.module_utils._client.parts import AuthEntry, CaFiles
+from ansible_collections.berth.registry.plugins.module_utils._daemon_json import shown
+from ansible_collections.berth.registry.plugins.module_utils._docker_auth import DEFAULT_CONFIG_PATH
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
-from ansible_collections.berth.registry.plugins.module_utils._json_file import MAX_BYTES
 from ansible_collections.berth.registry.plugins.module_utils._names import registry_endpoint
 
 # Engine answers that prove the registry was reached over a trusted connection
@@ -56,78 +53,50 @@ class DockerRuntime(ClientUnit):
         self.engine = engine
         self.daemon_config = daemon_config
         self.ca_paths = ca_paths(certs_dir, desired.registry.host, desired.registry.port)
-        self.auth_path = auth_path
+        self.ca_files = CaFiles(writer, self.name, self.ca_paths, 'certs_dir')
+        self.auth = AuthEntry(writer, self.name, auth_path, 'login.config_path', desired.registry.text,
+                              desired.login, desired.absent)
         self.apply_mode = apply
         self.validate = validate
-        self.ca_files = []
         self.keys = []
-        self.login_file = None
         self.logged_in = False
         self.applied = 'none'
         self.restarted = False
 
     # -- planning (read-only) -------------------------------------------------------------
     def plan(self, tracker):
-        self._plan_ca(tracker)
+        self.ca_files.plan(tracker, self.desired)
         self._plan_daemon_json(tracker)
-        self._plan_login(tracker)
-
-    def _plan_ca(self, tracker):
-        if not self.desired.ca_certificates:
-            return
-        data = ''.join(self.desired.ca_certificates).encode('ascii')
-        for path in self.ca_paths:
-            planned = PlannedFile(self.writer, path, 'certs_dir', mode=0o644)
-            if planned.plan(tracker, 'docker CA %s' % path, data, fingerprints(planned.current), fingerprints(data)):
-                self.ca_files.append(planned)
+        self.auth.plan(tracker)
 
     def _plan_daemon_json(self, tracker):
-        registry = self.desired.registry
+        registry, desired = self.desired.registry, self.desired
         merge, remove = {}, {}
-        if self.desired.insecure:
+        if desired.insecure and not desired.absent:
             merge['insecure-registries'] = [registry.text]
         else:
-            # Under TLS no insecure entry for this host may stay, whatever port plain HTTP used.
+            # Under TLS (or when the registry goes) no insecure entry for this host may stay, whatever port
+            # plain HTTP used.
             current = self.daemon_config.load().get('insecure-registries')
             stale = [e for e in current if isinstance(e, str) and _host_of(e) == registry.host] \
                 if isinstance(current, list) else []
             remove['insecure-registries'] = [registry.text] + [e for e in stale if e != registry.text]
-        if self.desired.mirrors:
-            merge['registry-mirrors'] = list(self.desired.mirrors)
+        if desired.mirrors and not desired.absent:  # other registries' mirrors are there already
+            merge['registry-mirrors'] = list(desired.mirrors)
+        if desired.stale_mirrors:
+            remove['registry-mirrors'] = list(desired.stale_mirrors)
         self.keys = self.daemon_config.plan(tracker, merge=merge, remove=remove, prefix='docker daemon.json ')
         self.applied = 'skipped' if self.keys and self.apply_mode != 'none' else 'none'
 
-    def _plan_login(self, tracker):
-        login = self.desired.login
-        if not login:
-            return
-        registry, path = self.desired.registry.text, self.auth_path
-        planned = PlannedFile(self.writer, path, 'login.config_path', mode=0o600, dir_mode=0o700, max_bytes=MAX_BYTES)
-        config = parse_config(planned.current, path)
-        check_no_helper(config, registry, path)
-        if has_auth(config, registry, login['username'], login['password'], path):
-            data = planned.current
-        else:
-            data = format_config(with_auth(config, registry, login['username'], login['password'], path)).encode()
-        user = stored_username(config, registry, path)
-        after = 'user %s' % login['username'] + (', new credentials' if user == login['username'] else '')
-        if planned.plan(tracker, 'docker login %s in %s' % (registry, path), data,
-                        None if user is None else 'user %s' % user, after):
-            self.login_file = planned
-
     # -- acting -----------------------------------------------------------------------------
     def apply(self):
-        for planned in self.ca_files:
-            planned.apply()
+        self.ca_files.apply()
         if self.keys:
             # only reloadable keys change here: auto means reload, and dockerd is never restarted
             outcome = self.daemon_config.apply(self.writer, 'reload' if self.apply_mode == 'auto' else self.apply_mode,
                                                self.validate)
             self.applied, self.restarted = outcome['applied'], outcome['restarted']
-        if self.login_file is not None:
-            if self.login_file.data is not None:
-                self._login()
-            self.login_file.apply()
+        self.auth.apply(self._login)
 
     def _login(self):
         login = self.desired.login
@@ -149,6 +118,16 @@ class DockerRuntime(ClientUnit):
 
     def facts(self):
         return {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+
+    def state(self):
+        after = self.daemon_config.daemon_json.after
+        if after is None:  # not planned: the run failed before (daemon.json itself may be what failed)
+            try:
+                after = self.daemon_config.load()
+            except BerthError:
+                after = {}
+        keys = dict((k, shown(after[k])) for k in ('insecure-registries', 'registry-mirrors') if k in after)
+        return {'trusted': self.ca_files.trusted(), 'login': self.auth.state(), 'registry_keys': keys}
 
     def warnings(self):
         return self.daemon_config.warnings

@@ -190,7 +190,10 @@ class Doctor(object):
         docker = runtimes.docker_view(opts, self.which, self._engine_info, self.endpoint, self.host, addresses)
         containerd = runtimes.containerd_view(opts, self.which, self.endpoint, self.host,
                                               self.port if ':' in self.endpoint.rsplit(']', 1)[-1] else None,
-                                              bool(docker.get('running')), 'auto' if auto else 'listed')
+                                              # the client's rule (_client/detect.py): a host with dockerd
+                                              # installed is a Docker host, running or not
+                                              bool(docker.get('running') or self.which('dockerd')),
+                                              'auto' if auto else 'listed')
         containers = runtimes.containers_view(opts, self.which, self.endpoint)
         views = [docker, containerd, containers]
         for view in views:

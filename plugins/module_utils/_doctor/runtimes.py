@@ -19,13 +19,15 @@ import ipaddress
 import json
 import os
 import re
-import socket
 
 try:
     import tomllib
 except ImportError:  # python < 3.11: TOML files are reported as unreadable
     tomllib = None
 
+from ansible_collections.berth.registry.plugins.module_utils._client.detect import (
+    CONTAINERS_TOOLS, kubelet_running, socket_answers,
+)
 from ansible_collections.berth.registry.plugins.module_utils._der_cert import (
     CertificateError, parse_certificate, pem_blocks,
 )
@@ -47,7 +49,6 @@ DEFAULTS = dict(
     containers_auth_files=['/run/containers/0/auth.json', '/root/.config/containers/auth.json',
                            '/root/.docker/config.json'],
 )
-CONTAINERS_TOOLS = ('podman', 'buildah', 'skopeo', 'crio')
 
 
 # --- pure parsers -------------------------------------------------------------------------------
@@ -273,36 +274,6 @@ def read_ca_files(paths):
 def ca_dir_files(directory):
     """The *.crt files of a certs.d host directory, parsed (what dockerd and containers/image read as CAs)."""
     return read_ca_files(sorted(glob.glob(os.path.join(glob.escape(directory), '*.crt'))))
-
-
-def socket_answers(path, timeout=2.0):
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
-
-
-def kubelet_running(proc='/proc'):
-    """Whether a kubelet runs in this pid namespace (a CRI client of containerd)."""
-    try:
-        entries = os.listdir(proc)
-    except OSError:
-        return False
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(os.path.join(proc, entry, 'comm')) as f:
-                if f.read().strip() == 'kubelet':
-                    return True
-        except OSError:
-            continue
-    return False
 
 
 def find_credentials(paths, endpoint):

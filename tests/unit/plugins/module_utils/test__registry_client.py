@@ -4,9 +4,11 @@ No engine here (apply=none, no login, no check): the integration tests drive a r
 """
 
 import base64
+import hashlib
 import json
 import os
 
+import jsonschema
 import pytest
 import yaml
 
@@ -23,7 +25,7 @@ def run(run_driver, tmp_path, check_mode=False, **params):
     args = dict(registry='registry.berth.test', certs_dir=str(tmp_path / 'certs.d'),
                 hosts_path=str(tmp_path / 'hosts'), daemon_config_path=str(tmp_path / 'daemon.json'),
                 docker_host='unix://%s' % (tmp_path / 'none.sock'), pid_file=str(tmp_path / 'none.pid'),
-                apply='none', validate=False)
+                apply='none', validate=False, runtimes=['docker'], record_path=str(tmp_path / 'record.json'))
     args.update(params)
     return run_driver(argument_spec(), RegistryClient, args, check_mode)
 
@@ -63,7 +65,8 @@ def test_every_part_planned_in_check_mode_then_applied_then_unchanged(run_driver
     result, dummy = run(run_driver, tmp_path, check_mode=True, **params)
     ca = [str(tmp_path / 'certs.d' / name / 'ca.crt') for name in ('registry.berth.test:443', 'registry.berth.test')]
     assert fields(result) == ['hosts %s' % (tmp_path / 'hosts'), 'docker CA %s' % ca[0], 'docker CA %s' % ca[1],
-                              'docker daemon.json registry-mirrors']
+                              'docker daemon.json registry-mirrors',
+                              'record %s mirrors of registry.berth.test' % (tmp_path / 'record.json')]
     assert result['ca_paths'] == ca and not (tmp_path / 'certs.d').exists()
     assert result['diff'][1] == {'before_header': 'hosts %s' % (tmp_path / 'hosts'),
                                  'after_header': 'hosts %s' % (tmp_path / 'hosts'),
@@ -128,3 +131,120 @@ def test_the_client_role_offers_the_modules_choices_only():
         defaults = yaml.safe_load(f)
     assert role['registry_client_apply']['choices'] == argument_spec()['apply']['choices']
     assert defaults['registry_client_apply'] in argument_spec()['apply']['choices']
+
+
+# --- every runtime through the driver (files in tmp_path; containerd never restarted here) ---------
+
+SCHEMA = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'docs', 'report.schema.json')
+FINGERPRINT = ':'.join('%02X' % b for b in hashlib.sha256(b'\x30\x03\x02\x01\x01').digest())
+
+
+def every_runtime(tmp_path, **params):
+    args = dict(runtimes=['docker', 'containerd', 'containers'], containerd_config=str(tmp_path / 'containerd.toml'),
+                containerd_certs_dir=str(tmp_path / 'containerd.d'), containerd_restart=False,
+                containers_certs_dir=str(tmp_path / 'containers.d'),
+                containers_registries_d=str(tmp_path / 'registries.conf.d'),
+                containers_auth_file=str(tmp_path / 'auth.json'))
+    args.update(params)
+    return args
+
+
+def tree(tmp_path):
+    return sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob('*') if p.is_file())
+
+
+def test_state_summary_is_what_the_report_reads(run_driver, tmp_path):
+    result, dummy = run(run_driver, tmp_path, registry='r.test:5000', ca_content=PEM, mirrors=['https://m.test'],
+                        **every_runtime(tmp_path))
+    state = result['state']
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    jsonschema.validate(state, dict(schema['$defs']['registry_client_state'], **{'$defs': schema['$defs']}))
+    assert state['runtimes'] == [{'name': n, 'present': mock_present, 'configured': True}
+                                 for n, mock_present in zip(('docker', 'containerd', 'containers'),
+                                                            [r['present'] for r in state['runtimes']])]
+    assert [(t['runtime'], t['path'], t['fingerprint_sha256']) for t in state['trusted']] == [
+        ('docker', str(tmp_path / 'certs.d' / 'r.test:5000' / 'ca.crt'), FINGERPRINT),
+        ('containerd', str(tmp_path / 'containerd.d' / 'r.test:5000' / 'ca.crt'), FINGERPRINT),
+        ('containers', str(tmp_path / 'containers.d' / 'r.test:5000' / 'ca.crt'), FINGERPRINT)]
+    assert state['registry_keys'] == {'registry-mirrors': ['https://m.test']}  # no daemon.json had no insecure entry
+    assert state['login'] is None and state['check'] is None
+    assert result['containerd']['restart'] == 'pending' and not result['containerd_restarted']
+    assert result['runtimes']['docker'] == {'present': state['runtimes'][0]['present'], 'configured': True,
+                                            'reason': result['runtimes']['docker']['reason']}
+
+
+def test_every_runtime_converges_then_plain_http_to_tls_then_a_mirror_goes_then_absent(run_driver, tmp_path):
+    params = every_runtime(tmp_path, registry='r.test:5000', insecure=True, mirrors=['https://m1.test', 'https://m2.test'])
+    for check_mode, changed in ((True, True), (False, True), (True, False), (False, False)):
+        result, dummy = run(run_driver, tmp_path, check_mode=check_mode, **params)
+        assert result['changed'] is changed and not result.get('failed'), result
+    assert tree(tmp_path) == [
+        'containerd.d/docker.io/hosts.toml', 'containerd.d/r.test:5000/hosts.toml', 'containerd.toml', 'daemon.json',
+        'record.json', 'registries.conf.d/50-berth-mirrors.conf', 'registries.conf.d/50-berth-registry-r.test_5000.conf']
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {
+        'insecure-registries': ['r.test:5000'], 'registry-mirrors': ['https://m1.test', 'https://m2.test']}
+
+    params.update(insecure=False, ca_content=PEM, mirrors=['https://m2.test'])
+    result, dummy = run(run_driver, tmp_path, **params)
+    assert result['changed']
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {
+        'insecure-registries': [], 'registry-mirrors': ['https://m2.test']}
+    assert 'registries.conf.d/50-berth-registry-r.test_5000.conf' not in tree(tmp_path)
+    assert 'https://m1.test' not in (tmp_path / 'containerd.d' / 'docker.io' / 'hosts.toml').read_text()
+    assert 'm1.test' not in (tmp_path / 'registries.conf.d' / '50-berth-mirrors.conf').read_text()
+    assert '"https://r.test:5000"' in (tmp_path / 'containerd.d' / 'r.test:5000' / 'hosts.toml').read_text()
+
+    (tmp_path / 'daemon.json').write_text(json.dumps({'registry-mirrors': ['https://mine.test', 'https://m2.test'],
+                                                      'insecure-registries': [], 'debug': True}))
+    result, dummy = run(run_driver, tmp_path, state='absent', **every_runtime(tmp_path, registry='r.test:5000'))
+    assert result['changed'] and result['state']['trusted'] == [] and all(
+        not r['configured'] for r in result['state']['runtimes'])
+    assert tree(tmp_path) == ['containerd.toml', 'daemon.json']
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {
+        'registry-mirrors': ['https://mine.test'], 'insecure-registries': [], 'debug': True}
+    result, dummy = run(run_driver, tmp_path, state='absent', **every_runtime(tmp_path, registry='r.test:5000'))
+    assert not result['changed'], result
+
+
+def test_a_legacy_containerd_config_fails_the_host_before_anything_is_written(run_driver, tmp_path):
+    legacy = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.configs."r.test:5000".tls]\n'
+              '  ca_file = "/etc/ca.pem"\n')
+    (tmp_path / 'containerd.toml').write_text(legacy)
+    result, dummy = run(run_driver, tmp_path, registry='r.test:5000', ca_content=PEM, **every_runtime(tmp_path))
+    assert result['failed'] and 'configs."r.test:5000".tls' in result['msg'] and 'Traceback' not in result['msg']
+    assert tree(tmp_path) == ['containerd.toml'] and (tmp_path / 'containerd.toml').read_text() == legacy
+
+
+def test_absent_takes_the_hosts_line_and_the_login(run_driver, tmp_path):
+    (tmp_path / 'hosts').write_text('127.0.0.1 localhost\n192.0.2.10 registry.berth.test reg\n')
+    (tmp_path / 'config.json').write_text(json.dumps({'auths': {'registry.berth.test': {'auth': 'YTpi'}}}))
+    result, dummy = run(run_driver, tmp_path, state='absent', login={
+        'username': 'a', 'password': 'Mk-3f9c1e-PASSWORD-7d2a', 'config_path': str(tmp_path / 'config.json')},
+        hosts_entry={'hostname': 'registry.berth.test', 'address': '192.0.2.10'})
+    assert result['changed'] and json.loads((tmp_path / 'config.json').read_text()) == {'auths': {}}
+    assert (tmp_path / 'hosts').read_text() == '127.0.0.1 localhost\n192.0.2.10 reg\n'
+
+
+def test_auto_with_a_list_is_refused(run_driver, tmp_path):
+    result, dummy = run(run_driver, tmp_path, runtimes=['auto', 'docker'])
+    assert result['failed'] and result['msg'] == ('runtimes: auto cannot be combined with a list (auto, docker): give '
+                                                  'auto alone or list the runtimes') and tree(tmp_path) == []
+
+
+def test_absent_after_a_port_change_takes_the_mirrors_and_writes_nothing_new(run_driver, tmp_path):
+    http = every_runtime(tmp_path, registry='r.test:5000', insecure=True, mirrors=['https://m.test'])
+    run(run_driver, tmp_path, **http)
+    run(run_driver, tmp_path, **dict(http, registry='r.test', insecure=False, ca_content=PEM))
+    assert json.loads((tmp_path / 'record.json').read_text()) == {'mirrors': {'r.test': ['https://m.test']}}
+    result, dummy = run(run_driver, tmp_path, state='absent', mirrors=['https://m.test'],
+                        **every_runtime(tmp_path, registry='r.test'))
+    assert not result.get('failed'), result
+    assert tree(tmp_path) == ['containerd.toml', 'daemon.json']
+    assert json.loads((tmp_path / 'daemon.json').read_text()) == {'insecure-registries': [], 'registry-mirrors': []}
+
+
+def test_absent_on_a_host_without_the_runtimes_files_writes_nothing(run_driver, tmp_path):
+    (tmp_path / 'record.json').write_text(json.dumps({'mirrors': {'other.test': ['https://m.test']}}))
+    result, dummy = run(run_driver, tmp_path, state='absent', **every_runtime(tmp_path, registry='r.test'))
+    assert not result["changed"] and tree(tmp_path) == ["record.json"], result["differences"]
