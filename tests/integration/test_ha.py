@@ -25,29 +25,23 @@ import pytest
 
 from bed.loops import PullLoops, haproxy_servers
 
+from _fleet import SITE, Fleet
 from _secrets import assert_no_leaks
 
-SITE = 'playbooks/site.yml'
 HOSTNAME = 'registry-ha.berth.test'
 WAIT_TASK = 'Wait until the load balancer sees this replica healthy'
 
 
-class Ha:
-    """The bed plus this story's controller-side state: the PKI dir, the bucket, the inventory vars."""
+class Ha(Fleet):
+    """The site story's state (Fleet) with the replicas on a bucket of the bed's object store and the redis cache."""
 
     def __init__(self, bed, pki_dir, bucket):
-        self.bed, self.pki_dir, self.bucket = bed, pki_dir, bucket
-        self.vars = {
-            'registry_hostname': HOSTNAME,
-            'registry_pki_dir': pki_dir,
-            'registry_storage': {'s3': bed.s3.registry_storage(bucket)['s3']},
-            'registry_cache': True,
-            'registry_client_login_user': 'admin',
-        }
+        super().__init__(bed, pki_dir, registry_hostname=HOSTNAME, registry_cache=True, registry_client_login_user='admin',
+                         registry_storage={'s3': bed.s3.registry_storage(bucket)['s3']})
+        self.bucket = bucket
 
     def site(self, check=False, diff=False, verbose=False, **overrides):
-        self.bed.write_inventory(extra_vars=dict(self.vars, **overrides))
-        return self.bed.run_playbook(SITE, check=check, diff=diff, args=('-vvv',) if verbose else ())
+        return self.run(SITE, check=check, diff=diff, args=('-vvv',) if verbose else (), **overrides)
 
     def credential(self, name):
         with open(os.path.join(self.pki_dir, 'credentials', name)) as f:
