@@ -8,7 +8,9 @@
 One bed (registry1 + the largest N clients) is brought up once. For each N the first N clients
 are measured with the same inventory and ansible.cfg: `ansible -m ping` (the floor), a one-task
 ping playbook, playbooks/client.yml on reset clients (fresh) and again (no-op). The server side
-(playbooks/server.yml: PKI + container until /v2/ answers) is measured fresh and as a no-op.
+(playbooks/server.yml: PKI + config.yml on the controller, one registry_server round trip, the container until
+/v2/ answers) is measured fresh - on a bare registry node (python3 + docker.io: the packages the host module needs
+are installed from the bed's offline apt repository in that run) - and as a no-op, against a 1-host ping floor.
 Prints figures and asserts nothing. What it sees of behaviour is reported as figures too: failed
 runs, changed tasks per host (fresh and no-op), dockerd restarts, clients that got the mirror.
 tests/integration/test_site.py is where that behaviour is asserted (fresh run changes every client
@@ -252,27 +254,42 @@ class Rollout:
         return result
 
     # --- server ----------------------------------------------------------------------------
-    def reset_server(self):
+    def reset_server(self, packages=True):
+        """The registry node as a user's bare host has it: no container, no files, no PKI; with ``packages``, also
+        without what the server installs (python3-docker, python3-bcrypt, and python3-apt the apt module adds)."""
         node = self.bed.registry
         node.docker('rm', '-f', 'registry')
         node.exec('rm -rf /etc/docker/registry /var/lib/registry')
+        if packages:
+            rc, out = node.exec('DEBIAN_FRONTEND=noninteractive apt-get -y -qq purge --autoremove '
+                                'python3-docker python3-bcrypt python3-apt >/dev/null 2>&1; '
+                                "python3 -c 'import docker' 2>&1 | tail -n1")
+            if 'No module named' not in out:
+                raise RuntimeError('%s: could not make the registry node bare again: %s' % (node.name, out))
         shutil.rmtree(self.pki_dir, ignore_errors=True)
 
     def server(self):
         name = self.bed.registry.name
-        fresh, noop = [], []
+        fresh, noop, floor = [], [], []
         for run in range(self.args.runs):
             self.reset_server()
+            self.ping(name)  # untimed warm-up of the ControlPersist master
+            floor.append(self.ping(name))
             fresh.append(self.playbook('server.yml', name, 'server fresh deploy, run %d' % (run + 1)))
+            installed = self.bed.registry.exec("python3 -c 'import docker, bcrypt' && echo yes")[1].strip() == 'yes'
             noop.append(self.playbook('server.yml', name, 'server no-op rerun, run %d' % (run + 1)))
             if noop[-1]['recap'].get(name, {}).get('changed'):
                 self.observe('server no-op rerun changed something (run %d)' % (run + 1), noop[-1]['output'])
-            print('  server run %d: fresh %.2f s, no-op %.2f s, changed tasks fresh %s, no-op %s'
-                  % (run + 1, fresh[-1]['wall'], noop[-1]['wall'], fresh[-1]['recap'].get(name, {}).get('changed', '?'),
-                     noop[-1]['recap'].get(name, {}).get('changed', '?')), flush=True)
+            if not installed:
+                self.observe('the fresh server run left the packages uninstalled (run %d)' % (run + 1), fresh[-1]['output'])
+            print('  server run %d: 1-host floor %.2f s, fresh (with apt) %.2f s, no-op %.2f s, changed tasks fresh %s, '
+                  'no-op %s' % (run + 1, floor[-1]['wall'], fresh[-1]['wall'], noop[-1]['wall'],
+                                fresh[-1]['recap'].get(name, {}).get('changed', '?'),
+                                noop[-1]['recap'].get(name, {}).get('changed', '?')), flush=True)
         self.profile_runs['server fresh'] = fresh[-1]
         self.profile_runs['server no-op'] = noop[-1]
-        return {'fresh': self.figures(fresh, [name]), 'noop': self.figures(noop, [name])}
+        return {'floor': summary([r['wall'] for r in floor]), 'fresh': self.figures(fresh, [name], floor),
+                'noop': self.figures(noop, [name], floor)}
 
     # --- clients ---------------------------------------------------------------------------
     def reset_clients(self, nodes):
@@ -482,16 +499,19 @@ def markdown(result):
         lines.append('| %d | %s |' % (c['n'], ' | '.join(cells)))
     if result.get('server'):
         s = result['server']
-        lines += ['', '| server (registry1) | wall | CPU controller + nodes | tasks (remote) | changed tasks '
+        lines += ['', 'Server (registry1, a bare node: python3 + docker.io) against a 1-host ping floor `ansible registry1 -m '
+                  'ping` of %s.' % fmt(s.get('floor')), '',
+                  '| server (registry1) | wall | ÷ 1-host floor | CPU controller + nodes | tasks (remote) | changed tasks '
                   '| failed runs | peak memory: tree PSS / RSS, largest process |',
-                  '|---|---:|---:|---:|---:|---:|---:|']
-        for label, key in (('fresh deploy: PKI + config + container until /v2/ answers', 'fresh'),
+                  '|---|---:|---:|---:|---:|---:|---:|---:|']
+        for label, key in (('fresh deploy on a bare host: apt (python3-docker, python3-bcrypt), PKI + config, container '
+                            'until /v2/ answers', 'fresh'),
                            ('no-op rerun', 'noop')):
             x = s[key]
-            lines.append('| %s | %s | %s + %s | %s (%s) | %s | %d | %.0f / %.0f MiB, %.0f MiB |' % (
-                label, fmt(x['wall']), fmt(x['controller_cpu']), fmt(x['nodes_cpu']), fmt(x['tasks_per_host'], '', 0),
-                fmt(x['remote_tasks_per_host'], '', 0), fmt(x['changed_per_host'], '', 0), x['failed_runs'],
-                x['tree_pss_mib']['max'], x['tree_rss_mib']['max'], x['ru_maxrss_mib']['max']))
+            lines.append('| %s | %s | %s | %s + %s | %s (%s) | %s | %d | %.0f / %.0f MiB, %.0f MiB |' % (
+                label, fmt(x['wall']), fmt(x.get('ratio_to_floor'), '×'), fmt(x['controller_cpu']), fmt(x['nodes_cpu']),
+                fmt(x['tasks_per_host'], '', 0), fmt(x['remote_tasks_per_host'], '', 0), fmt(x['changed_per_host'], '', 0),
+                x['failed_runs'], x['tree_pss_mib']['max'], x['tree_rss_mib']['max'], x['ru_maxrss_mib']['max']))
     lines += ['', 'Tasks/host = ok+changed+failed+skipped from the recap (changed is counted in ok); remote = '
               'tasks that opened a connection to the host (not set_fact/validate_argument_spec/assert/debug, '
               'not delegated to localhost). Memory: the ansible-playbook process tree sampled every 0.1 s '

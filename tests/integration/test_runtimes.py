@@ -232,7 +232,7 @@ def test_a_mirror_added_then_removed_leaves_every_runtime(fleet):
 def test_plain_http_then_back_to_tls_cleans_every_runtime(fleet):
     endpoint = '%s:5000' % HOSTNAME
     before = fleet.pids()
-    http = dict(registry_tls=False, registry_users=[], registry_client_login_user='')
+    http = dict(registry_tls=False, registry_users=[], registry_client_login_user='', registry_allow_anonymous_push=True)
 
     result = fleet.run(**http)
 

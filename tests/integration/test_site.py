@@ -14,6 +14,9 @@ import subprocess
 import tempfile
 
 import pytest
+import yaml
+
+from _secrets import assert_no_leaks, marker
 
 import _fleet
 
@@ -81,9 +84,6 @@ def assert_converged(result, hosts):
         assert result.changed(host) == 0, 'host %s changed on a converged fleet:\n%s' % (host, result)
 
 
-# The bed's registry node is bare (python3 + docker.io) as a user's host: the server role's apt
-# task cannot run in check mode without python3-apt there. Fixed with issue 9.
-@pytest.mark.xfail(strict=True, reason='issue 9: check mode on a bare host')
 def test_check_mode_on_a_fresh_fleet_reports_changes_and_writes_nothing(fleet):
     bed = fleet.bed
     bad, kept = bed.clients[-1], bed.clients[0]
@@ -108,6 +108,11 @@ def test_check_mode_on_a_fresh_fleet_reports_changes_and_writes_nothing(fleet):
     assert not bed.registry.exists('/etc/docker/registry/config.yml')
     assert bed.registry.docker('inspect', 'registry')[0] != 0, 'check mode started a container'
     assert not os.path.exists(os.path.join(fleet.pki_dir, 'ca.key'))
+    # issue 9: the registry node is bare (python3 + docker.io): check mode says what it would install, and does not
+    assert '"package python3-docker": "present"' in result.stdout and '"package python3-bcrypt": "present"' in result.stdout
+    assert 'python3-apt must be installed' not in result.stdout, result
+    rc, out = bed.registry.exec("python3 -c 'import docker' 2>&1; dpkg-query -W -f='${Status}' python3-apt 2>&1")
+    assert 'No module named' in out and 'install ok installed' not in out, out
 
 
 def test_fresh_run_converges_every_good_client_and_fails_only_the_broken_one(fleet):
@@ -120,6 +125,8 @@ def test_fresh_run_converges_every_good_client_and_fails_only_the_broken_one(fle
     assert result.rc != 0
     assert result.failed_hosts() == [bad.name], result
     assert '/etc/docker/daemon.json' in result.stdout and 'Expecting' in result.stdout, result
+    rc, out = bed.registry.exec("python3 -c 'import docker, bcrypt'")
+    assert rc == 0, 'the packages the registry host needs were not installed: %s' % out
     assert bad.read_file('/etc/docker/daemon.json') == BROKEN_JSON
     for node in bed.clients[:-1]:
         assert result.changed(node.name) >= 1
@@ -156,11 +163,59 @@ def test_rerun_changes_nothing_restarts_nothing(fleet):
     assert fleet.container() == container
     assert 'docker login %s -u admin' % HOSTNAME in result.stdout
     assert os.path.join(fleet.pki_dir, 'credentials', 'admin.password') in result.stdout
+    # the fleet report at the end: one line per node from the client's own check, written on the controller
+    for node in bed.clients:
+        assert '%s: OK check: ' % node.name in result.stdout, result
+    with open(os.path.join(fleet.pki_dir, 'report', 'report.json')) as f:
+        report = json.load(f)
+    assert report['summary']['ok'] == len(bed.clients) and report['registry']['users'] == ['admin']
+    assert report['registry']['certificate']['dns_names'] == [HOSTNAME]
 
 
 def test_check_diff_on_a_converged_fleet_changes_nothing(fleet):
     result = fleet.site(check=True, diff=True)
     assert_converged(result, [n.name for n in fleet.bed.nodes])
+    # the summary: days left of the CA and the server certificate, then the fleet report's lines
+    assert 'CA:           %s/ca.crt sha256 ' % fleet.pki_dir in result.stdout and ' days left)' in result.stdout, result
+    assert 'Certificate:  %s/%s.crt, %s, %s' % (fleet.pki_dir, HOSTNAME, HOSTNAME, fleet.bed.registry.ip) in result.stdout
+    assert 'expiry: server certificate %s: ' % HOSTNAME in result.stdout
+
+
+def test_the_registry_runs_with_tight_defaults(fleet):
+    """Issue 9: access log on, storage.delete off, data dir 0700, config.yml 0600 (it holds http.secret)."""
+    node = fleet.bed.registry
+    rc, out = node.exec("stat -c '%a %n' /var/lib/registry /etc/docker/registry/config.yml /etc/docker/registry/ssl "
+                        "/etc/docker/registry/ssl/registry.key /etc/docker/registry/auth/htpasswd")
+    wanted = ['700 /var/lib/registry', '600 /etc/docker/registry/config.yml', '700 /etc/docker/registry/ssl',
+              '600 /etc/docker/registry/ssl/registry.key', '640 /etc/docker/registry/auth/htpasswd']
+    assert rc == 0 and out.strip().split('\n') == wanted, out
+    config = yaml.safe_load(node.read_file('/etc/docker/registry/config.yml'))
+    assert config['storage']['delete'] == {'enabled': False}
+    assert config['log']['accesslog'] == {'disabled': False}
+    assert len(config['http']['secret']) >= 32
+    with open(os.path.join(fleet.pki_dir, 'http.secret')) as f:
+        assert f.read().strip() == config['http']['secret']
+    rc, logs = node.docker('logs', '--tail', '50', 'registry')
+    assert '"GET /v2/ HTTP/1.1" 401' in logs, 'no access log lines:\n' + logs
+
+
+def test_metrics_answer_on_the_registry_hosts_loopback(fleet):
+    """Issue 15 item 4: curl of the metrics endpoint on the registry host returns Prometheus text."""
+    node = fleet.bed.registry
+    rc, out = node.exec('curl -sS -m 10 http://127.0.0.1:5001/metrics')
+    assert rc == 0 and '# TYPE registry_http_requests_total' in out, out[:3000]
+    # published on the host's loopback only: not from a client
+    rc, out = fleet.bed.clients[0].exec('curl -sS -m 5 -o /dev/null http://%s:5001/metrics' % node.ip)
+    assert rc != 0, out
+
+
+def test_the_run_fails_below_the_expiry_threshold_naming_the_certificate(fleet):
+    result = fleet.site(registry_expiry_fail_days=400)
+    assert result.rc != 0, result
+    assert 'certificate expiry below registry_expiry_fail_days=400: server certificate %s' % HOSTNAME in result.stdout, result
+    assert 'CA ca.crt' not in result.stdout.split('certificate expiry below')[1].split('\n')[0]
+    for node in fleet.bed.nodes:
+        assert result.changed(node.name) == 0 and result.recap[node.name]['failed'] == 0
 
 
 def test_registry_speaks_tls_with_our_ca_and_requires_auth(fleet):
@@ -232,6 +287,34 @@ def test_config_knob_change_recreates_once_and_keeps_images(fleet):
     fleet.vars['registry_log_level'] = 'debug'
 
 
+def test_a_ca_passphrase_encrypts_the_key_and_a_wrong_one_replaces_nothing(fleet):
+    """Issue 9: registry_ca_passphrase (vault-friendly, no_log) protects the CA key; a wrong one fails, replaces nothing."""
+    passphrase = marker('CAPASSPHRASE')
+    container = fleet.container()
+    key = os.path.join(fleet.pki_dir, 'ca.key')
+
+    result = fleet.site(registry_ca_passphrase=passphrase)
+
+    assert result.rc == 0 and result.changed(fleet.bed.registry.name) == 1, result
+    assert fleet.container() == container, 'encrypting the CA key restarted the registry'
+    with open(key, 'rb') as f:
+        encrypted = f.read()
+    assert b'ENCRYPTED PRIVATE KEY' in encrypted
+    pki = dict((name, open(os.path.join(fleet.pki_dir, name), 'rb').read()) for name in ('ca.crt', 'ca.key', HOSTNAME + '.crt'))
+    wrong = marker('WRONGPASSPHRASE')
+    # the renewal window forces the certificate to be signed again: it needs the CA key
+    bad = fleet.site(registry_ca_passphrase=wrong, registry_cert_renew_before_days=400)
+    assert bad.rc != 0 and 'cannot be decrypted with the given ca.passphrase' in bad.stdout, bad
+    assert 'nothing was replaced' in bad.stdout
+    assert_no_leaks(bad, [passphrase, wrong], 'a wrong CA passphrase')
+    for name, data in pki.items():
+        with open(os.path.join(fleet.pki_dir, name), 'rb') as f:
+            assert f.read() == data, '%s was replaced' % name
+    assert fleet.container() == container
+    fleet.vars['registry_ca_passphrase'] = passphrase
+    assert_converged(fleet.site(), [n.name for n in fleet.bed.nodes])
+
+
 def test_certificate_renewal_recreates_once_with_the_same_ca(fleet):
     ca = os.path.join(fleet.pki_dir, 'ca.crt')
     with open(ca, 'rb') as f:
@@ -264,6 +347,12 @@ def test_certificate_renewal_recreates_once_with_the_same_ca(fleet):
       'registry_tls_ca_file': '/nonexistent/ca.pem'}, 'registry_tls_cert_file=/nonexistent/cert.pem (missing)'),
     ({'registry_image': 'berth/absent:1', 'registry_image_pull': 'never'}, 'berth/absent:1'),
     ({'registry_client_login_user': 'nobody'}, 'registry_client_login_user=nobody is not one of the registry users'),
+    # issue 9: a value that would have added top-level keys to config.yml is refused
+    ({'registry_health_storagedriver_interval': '10s\nproxy:\n  remoteurl: http://attacker.invalid'},
+     'config.health.storagedriver.interval'),
+    # issue 9: plain HTTP without users is a choice to state
+    ({'registry_tls': False, 'registry_users': [], 'registry_client_login_user': ''}, 'registry_allow_anonymous_push'),
+    ({'registry_storage': {'s3': {'bucket': 'b'}}}, 'storage.s3: region is required'),
 ])
 def test_bad_input_fails_clearly_and_leaves_the_registry_running(fleet, overrides, message):
     container = fleet.container()
@@ -319,10 +408,12 @@ def test_plain_http_then_back_to_tls(fleet):
     endpoint = '%s:5000' % HOSTNAME
     pids = fleet.pids()
 
-    result = fleet.site(registry_tls=False, registry_users=[], registry_client_login_user='')
+    result = fleet.site(registry_tls=False, registry_users=[], registry_client_login_user='',
+                        registry_allow_anonymous_push=True)
 
     assert result.rc == 0, result
-    assert 'WARNING: registry_tls is false' in result.stdout
+    summary = result.stdout.split('TASK [Show how to use the registry]')[1]
+    assert 'WARNING: no TLS, no authentication: anyone who reaches http://%s can push' % endpoint in summary, result
     for node in bed.clients:
         assert insecure_entries(node) == [endpoint], node.name
         push_pull(node, endpoint, node.name + '-http')

@@ -77,12 +77,15 @@ def tls_cert_info_argument_spec():
 
 def ca_plan(path, privatekey_path, subject=None, privatekey_passphrase=None, key_type='ecdsa-p256',
             validity_days=3650, regenerate='fail', backup=True, mode='0644', owner=None, group=None,
-            writer=None, check_mode=False):
-    """The plan of a root CA (tls_ca): created when missing, replaced only as ``regenerate`` says."""
+            writer=None, check_mode=False, options=None):
+    """The plan of a root CA (tls_ca): created when missing, replaced only as ``regenerate`` says.
+
+    ``options``: how messages name the files and the passphrase, e.g. {'passphrase': 'registry_ca_passphrase'}
+    for a caller whose users know other names (see pair.PairFiles)."""
     request = Request(RootCA(), normalize_subject(subject), check_key_type(key_type),
                       check_validity_days(validity_days))
     files = PairFiles(path, privatekey_path, privatekey_passphrase, mode=mode, owner=owner, group=group,
-                      backup=backup)
+                      backup=backup, options=options)
     return PairPlan(request, files, Policy(regenerate, renew_before_days=0, new_key_on_change=True),
                     writer=writer, check_mode=check_mode)
 
@@ -90,9 +93,11 @@ def ca_plan(path, privatekey_path, subject=None, privatekey_passphrase=None, key
 def cert_plan(path, privatekey_path, ca_path, ca_privatekey_path, dns_names=(), ip_addresses=(), subject=None,
               privatekey_passphrase=None, ca_privatekey_passphrase=None, key_type='ecdsa-p256', validity_days=397,
               renew_before_days=30, fullchain_path=None, force=False, mode='0644', owner=None, group=None,
-              writer=None, check_mode=False, kind=None):
+              writer=None, check_mode=False, kind=None, options=None, issuer_options=None):
     """The plan of a certificate signed by the CA (tls_cert; ``kind`` defaults to a server certificate):
-    (re)issued when missing, different, not signed by the CA or within ``renew_before_days`` of expiry."""
+    (re)issued when missing, different, not signed by the CA or within ``renew_before_days`` of expiry.
+
+    ``options`` / ``issuer_options``: how messages name the pair's and the CA's files and passphrases."""
     validity_days = check_validity_days(validity_days)
     if renew_before_days is None or renew_before_days < 0:
         raise PKIError('renew_before_days must be 0 or more, got %r' % (renew_before_days,))
@@ -104,9 +109,10 @@ def cert_plan(path, privatekey_path, ca_path, ca_privatekey_path, dns_names=(), 
     request = Request(kind or ServerCertificate(), subject, check_key_type(key_type), validity_days,
                       dns_names=dns_names, ip_addresses=ip_addresses)
     files = PairFiles(path, privatekey_path, privatekey_passphrase, fullchain_path=fullchain_path, mode=mode,
-                      owner=owner, group=group)
+                      owner=owner, group=group, options=options)
     policy = Policy('always' if force else 'on_change', renew_before_days=renew_before_days, forced_by=('force', True))
-    plan = PairPlan(request, files, policy, IssuerFiles(ca_path, ca_privatekey_path, ca_privatekey_passphrase),
+    plan = PairPlan(request, files, policy,
+                    IssuerFiles(ca_path, ca_privatekey_path, ca_privatekey_passphrase, options=issuer_options),
                     writer=writer, check_mode=check_mode)
     if validity_days <= renew_before_days:
         plan.warnings.append('validity_days (%d) is not more than renew_before_days (%d): the certificate will be '

@@ -62,17 +62,18 @@ class IssuerFiles(object):
     """Where the signing CA is; loaded in ``plan()``. In check mode a missing CA (the tls_ca task before
     was only checked) is pending: the certificate is reported as to be issued."""
 
-    def __init__(self, ca_path, ca_key_path, passphrase=None):
+    def __init__(self, ca_path, ca_key_path, passphrase=None, options=None):
         self.ca_path = ca_path
         self.ca_key_path = ca_key_path
         self.passphrase = passphrase
+        self.options = options
 
     def load(self, check_mode, warnings):
         if check_mode and not os.path.lexists(self.ca_path):
             warnings.append('ca_path %s does not exist (yet); in check mode the certificate is reported as to be issued'
                             % self.ca_path)
             return Issuer.pending(self.ca_path)
-        return load_issuer(self.ca_path, self.ca_key_path, self.passphrase)
+        return load_issuer(self.ca_path, self.ca_key_path, self.passphrase, self.options)
 
 
 @contextlib.contextmanager

@@ -66,17 +66,28 @@ def scrub(text, secrets):
 class ContainerDriver(object):
     """One run against one engine. ``run(spec)`` -> (Differences, result dict); ``warnings`` after it."""
 
-    def __init__(self, client, check_mode=False, files=None):
+    def __init__(self, client, check_mode=False, files=None, ready_check=None):
+        """``ready_check(spec, url_opener)``: run after the probe answered on a (re)start; returns None, or the
+        problem (the start then counts as failed: rollback, log lines) - e.g. the server's storage check."""
         self.client = client
         self.check_mode = check_mode
         self.files = files or FileWriter()
+        self.ready_check = ready_check
         self.warnings = []
         self._secrets = set()
 
-    def run(self, spec):
-        """Bring the container to ``spec.state``; no secret_env value (new or the container's) leaves in a message."""
+    def run(self, spec, files_hash=None):
+        """Bring the container to ``spec.state``; no secret_env value (new or the container's) leaves in a message.
+
+        ``files_hash``: the restart files' content hash computed by the caller from what they WILL hold
+        (``host_files.contents_hash``), used instead of reading ``spec.restart_files`` (leave those empty then).
+        """
         self._secrets = secrets = set(spec.secrets)
+        if files_hash is not None and spec.restart_files:
+            raise ContainerInputError('restart_files and a precomputed files hash: give one of them')
         try:
+            if spec.state == 'started':
+                return self._started(spec, files_hash)
             return getattr(self, '_' + spec.state)(spec)
         except BerthError as exc:
             if any(secret in str(exc) for secret in secrets):
@@ -89,7 +100,7 @@ class ContainerDriver(object):
 
     # --- state=started ------------------------------------------------------------------------
 
-    def _started(self, spec):
+    def _started(self, spec, precomputed_hash=None):
         result = empty_result()
         missing = host_files.check(spec)
         if missing and not self.check_mode:
@@ -98,7 +109,10 @@ class ContainerDriver(object):
             # Earlier tasks of a role would have created them; check mode did not run those.
             self.warnings.append('%s (yet); in check mode the container is reported as to be (re)created'
                                  % '; '.join(missing))
-        files_hash = host_files.PENDING if missing else host_files.files_hash(spec.restart_files)
+        if precomputed_hash is not None:
+            files_hash = precomputed_hash
+        else:
+            files_hash = host_files.PENDING if missing else host_files.files_hash(spec.restart_files)
         archive_id = None
         if spec.image_archive and not any(m.startswith('image_archive') for m in missing):
             archive_id = image.archive_image_id(spec.image_archive, image.image_reference(spec.image))
@@ -210,7 +224,10 @@ class ContainerDriver(object):
             return 'starting it failed: %s' % exc
         if not spec.probe['enabled']:
             return None
-        return probe.wait_until_answering(spec.probe, lambda: self._crashed(container_id), url_opener)
+        problem = probe.wait_until_answering(spec.probe, lambda: self._crashed(container_id), url_opener)
+        if problem is None and self.ready_check is not None:
+            problem = self.ready_check(spec, url_opener or probe.opener(spec.probe))
+        return problem
 
     def _crashed(self, container_id):
         inspect = self._inspect(container_id) or {}

@@ -80,8 +80,25 @@ def data_dir_exists(spec):
     return bool(spec.data_dir) and os.path.isdir(spec.data_dir)
 
 
+def contents_hash(contents):
+    """The hash ``files_hash`` gives files holding these bytes: sha256 over the sorted (path, content)
+    pairs of a {path: bytes} mapping; None when it is empty.
+
+    For a caller that knows what the files WILL hold (the server module writes them in the same run):
+    check mode then predicts a recreate exactly, and a rerun compares without reading the files back.
+    """
+    if not contents:
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(contents):
+        encoded, data = path.encode('utf-8', 'surrogateescape'), contents[path]
+        digest.update(b'%d:%s%d:' % (len(encoded), encoded, len(data)))
+        digest.update(data)
+    return 'sha256:' + digest.hexdigest()
+
+
 def files_hash(paths):
-    """sha256 over the sorted (path, content) pairs; None when no file is listed."""
+    """sha256 over the sorted (path, content) pairs; None when no file is listed (see contents_hash)."""
     if not paths:
         return None
     digest = hashlib.sha256()

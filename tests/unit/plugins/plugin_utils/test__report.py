@@ -124,3 +124,13 @@ def test_html_is_self_contained_escaped_and_ordered(pki):
     assert 'id="check-mode"' in page and 'FAIL' in page and '\u2716' in page
     assert '117.7 MiB' in page and 'admin, ci' in page
     assert 'days left' in page
+
+
+def test_after_site_yml_a_passed_client_check_is_ok(schema):
+    report = _report.build([('c1', None, {'changed': False, 'check': 'registry.example: reachable, TLS verified'}),
+                            ('c2', None, {'failed': True, 'msg': 'daemon.json is not valid JSON'}), ('c3', None, None)],
+                           None, [], dict(warn_days=30, fail_days=None), NOW)
+    jsonschema.validate(report, schema)
+    by = dict((n['name'], n) for n in report['nodes'])
+    assert by['c1']['status'] == 'ok' and by['c1']['verdict'].startswith('c1: OK check: registry.example: reachable')
+    assert by['c2']['status'] == 'fail' and by['c3']['status'] == 'unknown'

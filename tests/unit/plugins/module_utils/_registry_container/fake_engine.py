@@ -71,6 +71,10 @@ class FakeClient(object):
         self._record('start', cid)
         self._find(cid)['State'].update(Status='running', Running=True, StartedAt='2026-11-28T01:00:00Z')
 
+    def restart(self, cid, timeout=None):
+        self._record('restart', cid)
+        self._find(cid)['State'].update(Status='running', Running=True, StartedAt='2026-11-28T02:00:00Z')
+
     def stop(self, cid, timeout=None):
         self._record('stop', cid)
         self._find(cid)['State'].update(Status='exited', Running=False)

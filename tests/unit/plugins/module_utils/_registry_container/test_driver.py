@@ -223,3 +223,20 @@ def test_absent_removes_a_data_volume(site, answers):
     tracker, result = run(client, site(state='absent', data_dir=None, data_volume='regdata', remove_data=True))
     assert tracker.as_list() == [{'field': 'data_volume', 'before': 'regdata', 'after': None}]
     assert client.volumes == set()
+
+
+def test_a_precomputed_files_hash_decides_and_a_ready_check_can_refuse(site, answers):
+    client = FakeClient()
+    spec = site(restart_files=[])
+    ContainerDriver(client).run(spec, files_hash='sha256:one')
+    first = next(iter(client.containers))
+    tracker, result = ContainerDriver(client, check_mode=True).run(spec, files_hash='sha256:two')
+    assert tracker.fields == ['restart_files'] and not result['recreated']
+    tracker, result = ContainerDriver(client, check_mode=True).run(spec, files_hash='sha256:one')
+    assert not tracker
+    refusing = ContainerDriver(client, ready_check=lambda spec, opener: 'storage says NoSuchBucket')
+    with pytest.raises(NotAnswering, match='storage says NoSuchBucket'):
+        refusing.run(spec, files_hash='sha256:two')
+    assert list(client.containers) == [first] and client.containers[first]['State']['Running']
+    with pytest.raises(ContainerInputError, match='give one of them'):
+        ContainerDriver(client).run(site(), files_hash='sha256:three')

@@ -85,3 +85,14 @@ def test_a_data_dir_that_resolves_to_the_root_is_refused_before_anything(tmp_pat
     os.symlink('/', str(tmp_path / 'root'))
     with pytest.raises(ContainerInputError, match='resolves to / : it cannot be the registry'):
         host_files.check(spec(tmp_path, data_dir=str(tmp_path / 'root')))
+
+
+def test_contents_hash_is_the_hash_of_files_holding_those_bytes(tmp_path):
+    config, key = tmp_path / 'config.yml', tmp_path / 'registry.key'
+    config.write_bytes(b'version: 0.1\n')
+    key.write_bytes(b'-----BEGIN PRIVATE KEY-----\n')
+    wanted = {str(key): b'-----BEGIN PRIVATE KEY-----\n', str(config): b'version: 0.1\n'}
+    assert host_files.contents_hash(wanted) == host_files.files_hash([str(config), str(key)])
+    assert host_files.contents_hash(dict(wanted, **{str(config): b'version: 0.1\n\n'})) != host_files.files_hash(
+        [str(config), str(key)])
+    assert host_files.contents_hash({}) is None
