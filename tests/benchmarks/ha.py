@@ -10,7 +10,8 @@ replicas on an S3 bucket and the redis cache, then measures and prints:
   balancer and `/v2/` show over time, and how long after the store is back a pull works again;
 - memory: the registry containers, HAProxy and redis.
 Asserts nothing (tests/integration/test_ha.py asserts the behaviour).
-Run: PATH=.venv/bin:$PATH python tests/benchmarks/ha.py [--json FILE]
+Run: PATH=.venv/bin:$PATH python tests/benchmarks/ha.py [--quick] [--json FILE]
+(--quick: a shorter replica-down window and fewer samples of the load balancer while the store is down)
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def container_mem(node):
     return out.strip().split(' / ')[0]
 
 
-def store_down(bed, client, image, figures):
+def store_down(bed, client, image, figures, samples=12):
     """Stop the store node; time a pull and a push that must fail; watch /v2/ and the LB; start it; time recovery."""
     lb = bed.lb
     watch = []
@@ -67,7 +68,7 @@ def store_down(bed, client, image, figures):
         client.exec('d=$(mktemp -d) && head -c 1048576 /dev/urandom > $d/b && tar cf - -C $d b | docker import - %s' % new)
         seconds, (rc, out) = timed(lambda: client.exec('timeout 600 docker push %s' % new, timeout=700))
         figures['store_down_push'] = {'rc': rc, 'seconds': round(seconds, 1), 'message': out.strip().splitlines()[-1:]}
-        for dummy in range(12):
+        for dummy in range(samples):
             dummy, code = client.exec('curl -s -o /dev/null -w "%%{http_code}" --max-time 5 https://%s/v2/ '
                                       '--cacert /etc/docker/certs.d/%s/ca.crt' % (HOSTNAME, HOSTNAME))
             watch.append({'t': round(time.monotonic() - down_at), 'v2': code.strip(), 'lb': haproxy_servers(lb)})
@@ -87,6 +88,7 @@ def store_down(bed, client, image, figures):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--json', help='write the figures to this file too')
+    parser.add_argument('--quick', action='store_true', help='shorter windows (replica down 8 s, 3 samples with the store down)')
     args = parser.parse_args()
     Bed.cleanup_stale()
     bed = Bed(clients=2, registries=2, lb=True, extra={'store': 'objectstore'}, registry='bare',
@@ -122,7 +124,7 @@ def main():
 
         with PullLoops(bed.clients, image, max_pulls=300) as loops:
             bed.stop_node('registry2')
-            time.sleep(20)
+            time.sleep(8 if args.quick else 20)
         figures['replica_node_down'] = {'pulls': [(r.node, r.ok, r.failed) for r in loops.results],
                                         'seconds': [round(r.seconds, 1) for r in loops.results]}
         bed.start_node('registry2')
@@ -130,7 +132,7 @@ def main():
 
         figures['memory'] = {'registry containers': dict((n.name, container_mem(n)) for n in bed.registries),
                              'haproxy MiB': mem_mib(bed.lb, 'haproxy'), 'redis MiB': mem_mib(bed.lb, 'redis-server')}
-        store_down(bed, second, image, figures)
+        store_down(bed, second, image, figures, samples=3 if args.quick else 12)
     finally:
         bed.down()
         shutil.rmtree(pki, ignore_errors=True)
