@@ -17,11 +17,13 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
 
 import pytest
+import yaml
 
 from bed.loops import PullLoops, haproxy_servers
 
@@ -109,6 +111,7 @@ def test_fresh_site_runs_two_replicas_behind_the_load_balancer(ha):
         assert ha.container(node)[2] == 'true', node.name
     ha.wait_lb({'registry1': 'UP', 'registry2': 'UP'})
     assert result.stdout.count(WAIT_TASK) >= 2, result  # each replica waited for before the next
+    assert '(on registry1, registry2 behind the load balancer lb1, %s)' % bed.lb.ip in result.stdout, result
     for client in bed.clients:  # clients reach the service name at the load balancer's address
         assert '%s %s' % (bed.lb.ip, HOSTNAME) in client.read_file('/etc/hosts')
     cert = os.path.join(ha.pki_dir, '%s.crt' % HOSTNAME)
@@ -118,6 +121,14 @@ def test_fresh_site_runs_two_replicas_behind_the_load_balancer(ha):
         assert 'DNS:%s' % name in text, text
     for address in [bed.lb.ip] + [n.ip for n in bed.registries]:
         assert 'IP Address:%s' % address in text, text
+    # one http.secret, made once on the controller (0600), in every replica's config.yml
+    secret_file = os.path.join(ha.pki_dir, 'http.secret')
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    with open(secret_file) as f:
+        secret = f.read().strip()
+    for node in bed.registries:
+        rc, config = node.exec('cat /etc/docker/registry/config.yml')
+        assert rc == 0 and yaml.safe_load(config)['http']['secret'] == secret, '%s: not the shared http.secret' % node.name
 
 
 def test_converged_rerun_changes_nothing_and_shows_no_secret(ha):
