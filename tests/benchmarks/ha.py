@@ -86,7 +86,7 @@ def store_down(bed, client, image, figures, samples=12):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--json', help='write the figures to this file too')
     parser.add_argument('--quick', action='store_true', help='shorter windows (replica down 8 s, 3 samples with the store down)')
     args = parser.parse_args()

@@ -42,8 +42,8 @@ class Ha(Fleet):
                          registry_storage={'s3': bed.s3.registry_storage(bucket)['s3']})
         self.bucket = bucket
 
-    def site(self, check=False, diff=False, verbose=False, **overrides):
-        return self.run(SITE, check=check, diff=diff, args=('-vvv',) if verbose else (), **overrides)
+    def site(self, check=False, diff=False, limit=None, verbose=False, **overrides):
+        return self.run(SITE, check=check, diff=diff, limit=limit, args=('-vvv',) if verbose else (), **overrides)
 
     def credential(self, name):
         with open(os.path.join(self.pki_dir, 'credentials', name)) as f:
