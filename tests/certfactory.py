@@ -86,3 +86,18 @@ def make_server(ca, dns_names=('registry.berth.test',), ip_addresses=('127.0.0.1
     if san:
         builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
     return Pair(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def make_client(ca, cn='client1', days=397):
+    """A client certificate (EKU clientAuth, subject CN=cn) signed by ca, as the server role issues for mutual TLS."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    ski = ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(ca.cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca.key, hashes.SHA256()))
+    return Pair(cert, key)

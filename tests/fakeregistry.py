@@ -13,10 +13,14 @@ import time
 
 
 class FakeRegistry:
-    """``with FakeRegistry(pair=server_pair, users={'admin': 'pw'}) as reg: reg.port``"""
+    """``with FakeRegistry(pair=server_pair, users={'admin': 'pw'}) as reg: reg.port``
 
-    def __init__(self, pair=None, users=None, skew=0, api_header=True, status=None):
+    ``client_ca``: require a client certificate signed by that CA (mutual TLS; without one the handshake fails).
+    """
+
+    def __init__(self, pair=None, users=None, skew=0, api_header=True, status=None, client_ca=None):
         self.pair = pair
+        self.client_ca = client_ca
         self.users = users or {}
         self.skew = skew
         self.api_header = api_header
@@ -65,6 +69,9 @@ class FakeRegistry:
             with tempfile.TemporaryDirectory() as tmp:
                 cert, key = self.pair.write(tmp, 'server')
                 ctx.load_cert_chain(cert, key)
+            if self.client_ca is not None:
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.load_verify_locations(cadata=self.client_ca.pem)
             self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

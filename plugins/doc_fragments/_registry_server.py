@@ -35,6 +35,15 @@ options:
         type: str
         choices: [present, absent]
         default: present
+      access:
+        description:
+          - V(push) may pull, push and delete; V(pull) may log in and pull only.
+          - With any V(pull) user the registry host runs the nginx front end (Debian's C(nginx)), which checks the users
+            in two htpasswd files under C(<config_dir>/frontend/) and refuses a pull user's write with C(403 DENIED);
+            the registry then has no users of its own and listens on 127.0.0.1 only.
+        type: str
+        choices: [pull, push]
+        default: push
   users_exclusive:
     description: Remove htpasswd users that O(users) does not list.
     type: bool

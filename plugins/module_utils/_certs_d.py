@@ -48,7 +48,7 @@ def foreign_blocks(text):
     return found
 
 
-def certificates(text, option='ca_content'):
+def certificates(text, option='ca_content', what='the CA certificate(s)'):
     """The certificates of PEM text (one or a bundle), each re-encoded canonically (64-column base64).
 
     Only CERTIFICATE blocks may be there: any other block (a private key, a CSR) is refused
@@ -59,8 +59,8 @@ def certificates(text, option='ca_content'):
     labels = [m.group(1) for m in _BEGIN.finditer(text)]
     for index, label in enumerate(labels):
         if label != 'CERTIFICATE':
-            raise CertsDirError('%s: PEM block %d is a %s, not a CERTIFICATE: give only the CA certificate(s), '
-                                'never a key (the value is not shown)' % (option, index + 1, label or 'unnamed block'))
+            raise CertsDirError('%s: PEM block %d is a %s, not a CERTIFICATE: give only %s, never a key (the value '
+                                'is not shown)' % (option, index + 1, label or 'unnamed block', what))
     blocks = [m.group(2) for m in _BLOCK.finditer(text)]
     if not blocks or len(blocks) != len(labels):
         raise CertsDirError('%s: needs complete -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks'

@@ -27,8 +27,9 @@ def is_ours(data):
     return data is not None and data.startswith(MARKER.encode())
 
 
-def registry_hosts_toml(endpoint, insecure, ca_path=None):
-    """The registry's hosts.toml: plain HTTP or HTTPS trusting the CA file at ca_path (None: the system roots).
+def registry_hosts_toml(endpoint, insecure, ca_path=None, client_pair=None):
+    """The registry's hosts.toml: plain HTTP or HTTPS trusting the CA file at ca_path (None: the system roots),
+    presenting the client certificate ``client_pair`` = (cert path, key path) when given (mutual TLS).
 
     containerd 1.6 refuses a hosts.toml without a ``[host]`` table ("invalid `host` tree") and then falls
     back to plain https://host, so the registry is a ``[host."<url>"]`` with every capability, and ``server``
@@ -37,6 +38,8 @@ def registry_hosts_toml(endpoint, insecure, ca_path=None):
     """
     url = '%s://%s' % ('http' if insecure else 'https', endpoint)
     ca = ['ca = %s' % string(ca_path)] if ca_path and not insecure else []
+    if client_pair and not insecure:
+        ca.append('client = [[%s, %s]]' % (string(client_pair[0]), string(client_pair[1])))
     lines = ['%s: how containerd reaches %s. Rewritten on every run.' % (MARKER, endpoint),
              'server = %s' % string(url)] + ca + [
         '',

@@ -17,6 +17,7 @@ from ansible_collections.berth.registry.plugins.module_utils._certs_d import (
     DEFAULT_CERTS_DIR, certificates, foreign_blocks,
 )
 from ansible_collections.berth.registry.plugins.module_utils._client.base import Desired, Registry
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import ClientCertificate
 from ansible_collections.berth.registry.plugins.module_utils._client.containerd import ContainerdRuntime
 from ansible_collections.berth.registry.plugins.module_utils._client.containers import (
     DEFAULT_AUTH_FILE, DEFAULT_CERTS_DIR as CONTAINERS_CERTS_DIR, DEFAULT_REGISTRIES_D, ContainersRuntime,
@@ -68,6 +69,11 @@ def argument_spec():
             password=dict(type='str', required=True, no_log=True),
             config_path=dict(type='path', default=DEFAULT_CONFIG_PATH),
         )),
+        client_certificate=dict(type='dict', options=dict(
+            cert=dict(type='str'),
+            key=dict(type='str', no_log=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        ), required_if=[('state', 'present', ('cert', 'key'))]),
         check=dict(type='bool', default=False),
         daemon_config_path=dict(type='path', default=DEFAULT_PATH),
         apply=dict(type='str', default='auto', choices=APPLY_CHOICES),
@@ -95,10 +101,16 @@ def desired_state(params):
     login = params['login']
     if login:
         validate_login(login['username'], login['password'])
+    pair = params.get('client_certificate')
+    present = pair is not None and pair['state'] == 'present'
+    if present and params['insecure']:
+        raise BerthError('client_certificate: a client certificate needs TLS; insecure=true is plain HTTP')
     return Desired(
         Registry.parse(params['registry'], 'registry'),
         certificates(params['ca_content'], 'ca_content') if params['ca_content'] is not None else [],
-        params['insecure'], mirrors, login, params['state'])
+        params['insecure'], mirrors, login, params['state'],
+        client_certificate=ClientCertificate.parse(pair['cert'], pair['key']) if present else None,
+        client_certificate_absent=pair is not None and pair['state'] == 'absent')
 
 
 def check_text(outcomes):
@@ -150,8 +162,10 @@ class RegistryClient(object):
 
     def run(self):
         module, p = self.module, self.params
-        # a key pasted into ca_content, a mirror's user:password: masked wherever they would show
-        module.no_log_values.update(foreign_blocks(p['ca_content']) + userinfo_secrets(p['mirrors']))
+        # a key pasted into ca_content or the client certificate, a mirror's user:password: masked wherever
+        # they would show
+        module.no_log_values.update(foreign_blocks(p['ca_content']) + userinfo_secrets(p['mirrors']) +
+                                    foreign_blocks((p.get('client_certificate') or {}).get('cert')))
         desired = desired_state(p)
         self.chosen = self.runtimes()
         writer = FileWriter(module)

@@ -168,6 +168,34 @@ options:
         description: The client config.json.
         type: path
         default: /root/.docker/config.json
+  client_certificate:
+    description:
+      - This node's client certificate for a registry that requires mutual TLS (the server role's
+        C(registry_client_certificates)); the pair is issued on the controller, which holds the CA key, and given to
+        this node's task only (the client role reads it with a lookup, under C(no_log)).
+      - Written where every configured runtime presents it - docker C(<certs_dir>/<host:port>/client.cert) and
+        C(client.key) (and C(<host>/) for port 443); containers the same names in O(containers_certs_dir)
+        (containers/image takes any C(*.cert) with its C(*.key)); containerd the same names next to the CA in its
+        hosts directory, named by C(client = [[cert, key]]) in C(hosts.toml). The key is written first, 0600; the
+        certificate 0644. Every runtime reads them per connection - no reload, no restart.
+      - Omitted - any pair there is left alone (containerd's C(hosts.toml) keeps naming a pair that is there).
+        O(state=absent) removes it with the rest.
+    type: dict
+    suboptions:
+      cert:
+        description: PEM text of the certificate (EKU clientAuth, signed by the registry's CA). Required with
+          O(client_certificate.state=present). Only C(CERTIFICATE) blocks are accepted.
+        type: str
+      key:
+        description: PEM text of its private key, unencrypted (C(PRIVATE KEY), C(EC PRIVATE KEY) or
+          C(RSA PRIVATE KEY)), exactly one block. Never shown, not even in a message that refuses it. Required with
+          O(client_certificate.state=present).
+        type: str
+      state:
+        description: V(absent) removes this registry's pair from every runtime's directory.
+        type: str
+        choices: [present, absent]
+        default: present
   check:
     description:
       - Query the registry through each configured runtime's own tool and fail the host with the tool's message on an
@@ -301,11 +329,12 @@ differences:
     - What differs (or differed) from the wanted state, one entry per difference, fields named after the unit -
       V(<runtime> CA <path>) (before/after - SHA-256 fingerprints), V(docker daemon.json <key>) (before/after - the
       key's value; only the keys this module owns, never the rest of daemon.json), V(<runtime> login <registry> in
-      <path>) (before/after - the user name, never the password), V(containerd config <path>) (before/after -
-      C(config_path) and legacy entries), V(containerd hosts.toml <path>), V(containerd mirrors <path>) and
-      V(containers registries.conf.d <path>) (before/after - the file's text), V(record <path> mirrors of <registry>),
-      V(hosts <path>) (before/after - the lines naming the host), and V(<field> mode)/V(owner)/V(group) for file
-      attributes.
+      <path>) (before/after - the user name, never the password), V(<runtime> client certificate <path>) (SHA-256
+      fingerprints), V(<runtime> client key <path>) (masked - only that it appears, changes or goes),
+      V(containerd config <path>) (before/after - C(config_path) and legacy entries), V(containerd hosts.toml <path>),
+      V(containerd mirrors <path>) and V(containers registries.conf.d <path>) (before/after - the file's text),
+      V(record <path> mirrors of <registry>), V(hosts <path>) (before/after - the lines naming the host), and
+      V(<field> mode)/V(owner)/V(group) for file attributes.
     - Empty when nothing changes.
   type: list
   elements: dict
@@ -329,6 +358,15 @@ ca_paths:
   type: list
   elements: str
   returned: always
+client_certificate_paths:
+  description: Where dockerd finds this node's client certificate and key, one pair per certs.d directory (the other
+    runtimes' are in their own results).
+  type: list
+  elements: dict
+  returned: when client_certificate is given with state present
+  sample:
+    - cert: /etc/docker/certs.d/registry.example.internal:443/client.cert
+      key: /etc/docker/certs.d/registry.example.internal:443/client.key
 runtimes:
   description: Per runtime, whether it was found and whether this run configured it, and why not.
   type: dict
@@ -358,6 +396,10 @@ containerd:
       description: The CA files hosts.toml names.
       type: list
       elements: str
+    client_certificate_paths:
+      description: The client certificate and key hosts.toml names (C(client)), one pair per directory.
+      type: list
+      elements: dict
     migrated:
       description: The legacy entries moved to hosts.toml.
       type: list
@@ -385,6 +427,10 @@ containers:
       description: The CA files.
       type: list
       elements: str
+    client_certificate_paths:
+      description: The client certificate and key (C(client.cert), C(client.key)) next to each CA file.
+      type: list
+      elements: dict
     registries_d:
       description: The drop-in directory.
       type: str

@@ -212,6 +212,12 @@ registry:
       description: The certificates of O(ca_content), same fields.
       type: list
       elements: dict
+    client_certificate:
+      description:
+        - The client certificate the doctor presented (mutual TLS), as the node's runtimes do - C(client.cert) with
+          C(client.key) in O(docker_certs_dir) or O(containers_certs_dirs) for the registry - or null when the node
+          has none.
+      type: str
 runtimes:
   description: One entry per runtime (docker, containerd, containers), checked or not.
   type: list

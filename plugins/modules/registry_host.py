@@ -209,6 +209,41 @@ options:
         description: Show only that it changes.
         type: bool
         default: false
+  frontend:
+    description:
+      - The nginx front end (Debian's C(nginx), a host service) - TLS on O(frontend.port) with the registry's pair,
+        basic auth against C(<config_dir>/frontend/users.htpasswd) (every user) and, for writes,
+        C(push.htpasswd) (O(users[].access=push)), mutual TLS when O(frontend.client_ca) is given; the registry
+        behind it on C(127.0.0.1:<upstream_port>). Validated with C(nginx -t), reloaded gracefully only when its site,
+        client CA, CRL or the TLS pair changed; never restarted.
+      - Omitted - no front end; the site a previous run wrote is removed and nginx reloaded.
+    type: dict
+    suboptions:
+      port:
+        description: Where nginx listens (the registry port clients use).
+        type: int
+        required: true
+      upstream_port:
+        description: The registry's port on 127.0.0.1.
+        type: int
+        required: true
+      server_names:
+        description: Names and addresses clients type.
+        type: list
+        elements: str
+        required: true
+      realm:
+        description: Basic auth realm.
+        type: str
+      client_ca:
+        description: PEM of the CA(s) that sign client certificates (mutual TLS; with O(frontend.crl)).
+        type: str
+      crl:
+        description: PEM of the CRL of that CA.
+        type: str
+      crl_summary:
+        description: How the CRL is shown in differences (else a digest).
+        type: str
   secrets:
     description: Values masked wherever they would appear in the result (the S3 keys and C(http.secret) inside O(config)).
     type: list
@@ -305,6 +340,11 @@ config_dir:
   description: The configuration directory.
   returned: success
   type: str
+frontend:
+  description: The nginx front end (null when there is none) - C(present), C(site), C(users), C(push_users),
+    C(mutual_tls), C(reloaded), C(started).
+  returned: success
+  type: dict
 recreated:
   description: Whether the container was recreated.
   returned: success

@@ -284,6 +284,44 @@ options:
     description: Install missing O(packages) with apt. C(false) fails naming them instead.
     type: bool
     default: true
+  client_certificates:
+    description:
+      - Mutual TLS. Each node of O(client_certificates.nodes) gets a client certificate (EKU clientAuth, CN = the node)
+        signed by our CA, made on the controller under O(pki_dir)/clients/ (C(<node>.crt), C(<node>.key) 0600);
+        certificates of nodes no longer listed are revoked into C(clients/crl.pem).
+      - The nginx front end on the registry host then requires a certificate of our CA that the CRL does not revoke;
+        a client without one fails the TLS handshake. Needs O(tls) and our own CA (not O(tls_files)).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description: Issue client certificates and require them.
+        type: bool
+        default: false
+      nodes:
+        description: The enrolled nodes (inventory names); removing one revokes its certificate on the next run.
+        type: list
+        elements: str
+        default: []
+      key_type:
+        description: Key type of the client keys.
+        type: str
+        choices: [ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]
+        default: ecdsa-p256
+      validity_days:
+        description: Validity of a client certificate.
+        type: int
+        default: 397
+      renew_before_days:
+        description: Renew a client certificate this many days before it expires (the CRL is re-signed likewise).
+        type: int
+        default: 30
+  frontend_upstream_port:
+    description:
+      - With the nginx front end (any O(users[].access=pull) user, or O(client_certificates.enabled)) the registry
+        listens on C(127.0.0.1:<this port>) only, plain HTTP, and nginx terminates TLS on O(port).
+    type: int
+    default: 5000
 notes:
   - The module of the same name documents the action; the registry host runs M(berth.registry.registry_host).
 requirements:
@@ -408,4 +446,16 @@ recreated:
   description: Whether the container was recreated.
   returned: success
   type: bool
+frontend:
+  description:
+    - The nginx front end (null when there is none) - C(present), C(site), C(users), C(push_users), C(mutual_tls),
+      C(reloaded), C(started).
+  returned: success
+  type: dict
+client_certificates:
+  description:
+    - Mutual TLS - per enrolled node C(path), C(privatekey_path) (on the controller), C(serial),
+      C(fingerprint_sha256), C(not_after); null when off. Never key bytes.
+  returned: success
+  type: dict
 '''

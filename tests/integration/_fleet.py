@@ -7,6 +7,14 @@ import os
 SITE = 'playbooks/site.yml'
 
 
+def fresh_registry(bed):
+    """The bed's registry node made fresh for a story: no registry container, no configuration, no images."""
+    node = bed.registry
+    node.docker('rm', '-f', 'registry')
+    node.exec('rm -rf /etc/docker/registry /var/lib/registry')
+    return node
+
+
 class Fleet:
     """bed: a tests/bed Bed; pki_dir: registry_pki_dir on the controller; story_vars: extra vars of every run."""
 

@@ -238,6 +238,40 @@ def _key_and_cert(tmp_path):
     return (tmp_path / 'ca.crt').read_text(), (tmp_path / 'ca.key').read_text()
 
 
+def _encrypted(tmp_path):
+    subprocess.run(['openssl', 'pkcs8', '-topk8', '-in', str(tmp_path / 'ca.key'), '-out', str(tmp_path / 'enc.key'),
+                    '-passout', 'pass:Mk-61c0de-PASSPHRASE-4f2e'], check=True, capture_output=True)
+    return (tmp_path / 'enc.key').read_text()
+
+
+def client_cert_cases(cert, key, encrypted):
+    key_lines = [line for line in key.splitlines() if not line.startswith('-----')]
+    enc_lines = [line for line in encrypted.splitlines() if not line.startswith('-----')]
+    pair = {'cert': cert, 'key': key}
+    return [
+        Case('client-cert-without-key', {'ca_content': cert, 'client_certificate': {'cert': cert}},
+             ['client_certificate', 'key']),
+        Case('client-key-encrypted', {'ca_content': cert, 'client_certificate': {'cert': cert, 'key': encrypted}},
+             ['client_certificate.key', 'unencrypted', 'ENCRYPTED PRIVATE KEY', 'not shown'], forbid=enc_lines),
+        Case('client-key-twice', {'ca_content': cert, 'client_certificate': {'cert': cert, 'key': key + key}},
+             ['client_certificate.key', 'exactly one', 'not shown'], forbid=key_lines),
+        Case('client-key-is-a-certificate', {'ca_content': cert, 'client_certificate': {'cert': cert, 'key': cert}},
+             ['client_certificate.key', 'found: CERTIFICATE']),
+        Case('client-cert-is-the-key', {'ca_content': cert, 'client_certificate': {'cert': key, 'key': key}},
+             ['client_certificate.cert', 'PRIVATE KEY', 'not shown'], forbid=key_lines),
+        Case('client-key-not-base64',
+             {'ca_content': cert, 'client_certificate': {
+                 'cert': cert, 'key': '-----BEGIN PRIVATE KEY-----\n%%%%\n-----END PRIVATE KEY-----\n'}},
+             ['client_certificate.key', 'base64']),
+        Case('client-cert-over-plain-http', {'insecure': True, 'client_certificate': pair},
+             ['client_certificate', 'insecure=true', 'plain HTTP'], forbid=key_lines),
+        Case('client-cert-state-revoked', {'client_certificate': dict(pair, state='revoked')},
+             ['state', 'present, absent'], forbid=key_lines),
+        Case('client-key-path-is-a-directory', {'ca_content': cert, 'client_certificate': pair},
+             ['client.key', 'directory'], {'certs.d/reg.example:5000/client.key': DIR}, forbid=key_lines),
+    ]
+
+
 def bad_cases(cert, key):
     hosts = {'hosts': HOSTS.encode()}
     key_lines = [line for line in key.splitlines() if not line.startswith('-----')]
@@ -349,7 +383,7 @@ LEGACY_INLINE = (b'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n
 
 def test_bad_inputs_fail_clearly_and_change_nothing(tmp_path):
     cert, key = _key_and_cert(tmp_path)
-    cases = bad_cases(cert, key)
+    cases = bad_cases(cert, key) + client_cert_cases(cert, key, _encrypted(tmp_path))
     dirs = _bad_inputs.build(str(tmp_path), cases)
     before = {name: _bad_inputs.snapshot(path) for name, path in dirs.items()}
     res = run_playbook(BAD_PLAYBOOK, inventory=_inventory(str(tmp_path)),
@@ -373,6 +407,23 @@ def test_no_secret_in_any_output(bed, tmp_path):
                          rc_hosts_path=str(tmp_path / 'hosts'),
                          rc_login={'username': USER, 'password': PASSWORD, 'config_path': config})
     markers = [PASSWORD, basic_auth(USER, PASSWORD), proxy_password]
+    # this node's client certificate (mutual TLS): the key never shows, nor its replacement
+    (tmp_path / 'pair').mkdir()
+    for round_ in ('first', 'renewed'):
+        (tmp_path / 'pair' / 'ca.key').unlink(missing_ok=True)
+        client_cert, client_key = _key_and_cert(tmp_path / 'pair')
+        module_vars = params(bed, rc_certs_dir=str(tmp_path / 'certs.d'), rc_check=False, rc_login=None,
+                             rc_hosts_entry=None, rc_daemon_config_path=str(daemon_json), rc_apply='none',
+                             rc_client_certificate={'cert': client_cert, 'key': client_key})
+        for check, changed in ((True, 1), (False, 1), (True, 0), (False, 0)):
+            res, result = run(bed, tmp_path, module_vars, check=check, verbose=True)
+            assert res.rc == 0 and res.changed('localhost') == changed, str(res)
+            assert_no_leaks(res, pem_body_lines(client_key), 'registry_client client_certificate (%s)' % round_)
+        with open(str(tmp_path / 'certs.d' / TEST_ADDRESS / 'client.key')) as f:
+            assert f.read() == client_key  # the markers are real: what the file holds
+    module_vars = params(bed, rc_daemon_config_path=str(daemon_json), rc_apply='none', rc_insecure=True,
+                         rc_hosts_path=str(tmp_path / 'hosts'),
+                         rc_login={'username': USER, 'password': PASSWORD, 'config_path': config})
     for check, changed in ((True, 1), (False, 1), (True, 0), (False, 0)):
         res, result = run(bed, tmp_path, module_vars, check=check, verbose=True)
         assert res.rc == 0 and res.changed('localhost') == changed, str(res)

@@ -17,6 +17,8 @@ import pytest
 
 from _secrets import assert_no_leaks, basic_auth, file_secrets, marker
 
+import _fleet
+
 SITE = 'playbooks/site.yml'
 HOSTNAME = 'secrets.berth.test'
 
@@ -24,9 +26,7 @@ HOSTNAME = 'secrets.berth.test'
 @pytest.fixture(scope='module')
 def planted(bed):
     """The bed's registry node made fresh (no container, no files); clients have never heard of HOSTNAME."""
-    node = bed.registry
-    node.docker('rm', '-f', 'registry')
-    node.exec('rm -rf /etc/docker/registry /var/lib/registry')
+    _fleet.fresh_registry(bed)
     pki = tempfile.mkdtemp(prefix='berth-secrets-pki-')
     secrets = {
         'admin password': marker('ADMINPASSWORD'),

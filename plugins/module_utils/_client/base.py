@@ -38,10 +38,12 @@ class Desired(object):
     manages on the host (the record's union, see record.py); stale_mirrors: those it managed before and
     no longer does (removed from every runtime). login: None or {username, password}.
     state: present, or absent (every runtime drops what this module wrote for the registry).
+    client_certificate: this node's pair for mutual TLS (client_pair.ClientCertificate), None to leave it
+    alone; client_certificate_absent: remove it (state absent removes it too).
     """
 
     def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None, state='present',
-                 stale_mirrors=()):
+                 stale_mirrors=(), client_certificate=None, client_certificate_absent=False):
         self.registry = registry
         self.ca_certificates = list(ca_certificates)
         self.insecure = insecure
@@ -49,6 +51,8 @@ class Desired(object):
         self.login = login
         self.state = state
         self.stale_mirrors = list(stale_mirrors)
+        self.client_certificate = client_certificate
+        self.client_certificate_absent = client_certificate_absent or state == 'absent'
 
     @property
     def absent(self):
@@ -120,11 +124,12 @@ class PlannedFile(object):
         self.remove = False
         self.prune_dirs = ()
 
-    def plan(self, tracker, field, data, before, after, text=False):
-        """Record a content difference (shown as before/after) and attribute differences. Returns whether any."""
+    def plan(self, tracker, field, data, before, after, text=False, secret=False):
+        """Record a content difference (shown as before/after, or masked when secret) and attribute differences.
+        Returns whether any."""
         self.data = None if data == self.current else data
         if self.data is not None:
-            tracker.add(field, before, after, text=text)
+            tracker.add(field, before, after, text=text, secret=secret)
         if self.current is not None:
             self.attributes_differ = self.writer.record_attributes(tracker, field, self.args)
         return self.pending

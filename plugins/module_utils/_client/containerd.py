@@ -21,6 +21,7 @@ import re
 
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import CA_FILE, dir_names
 from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit, PlannedFile
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import ClientPairFiles, pairs_next_to
 from ansible_collections.berth.registry.plugins.module_utils._client.checks import (
     CHECK_REFERENCE, classify_probe, tool_message,
 )
@@ -63,6 +64,7 @@ class ContainerdRuntime(ClientUnit):
         self.config_plan = None
         self.config_file = None
         self.ca_files = None
+        self.client_pair = None
         self.files = []
         self.restart = 'not needed'
         self.restart_command = None
@@ -80,10 +82,14 @@ class ContainerdRuntime(ClientUnit):
         ca_paths = [os.path.join(self.hosts_dir, name, CA_FILE) for name in names]
         self.ca_files = CaFiles(self.writer, self.name, ca_paths, 'containerd_certs_dir')
         self.ca_files.plan(tracker, self.desired)
+        self.client_pair = ClientPairFiles(self.writer, self.name, pairs_next_to(ca_paths), 'containerd_certs_dir')
+        self.client_pair.plan(tracker, self.desired)
+        presented = self.client_pair.presented(self.desired)
         trust_ca = bool(self.desired.ca_certificates) and not self.desired.insecure
-        for name, ca_path in zip(names, ca_paths):
+        for name, ca_path, pair in zip(names, ca_paths, presented):
             data = None if self.desired.absent else registry_hosts_toml(
-                endpoint_text(registry.host, registry.port), self.desired.insecure, ca_path if trust_ca else None)
+                endpoint_text(registry.host, registry.port), self.desired.insecure, ca_path if trust_ca else None,
+                None if self.desired.insecure else pair)
             self._plan_hosts_file(tracker, name, data)
         if not self.desired.insecure or self.desired.absent:
             for name in self._stale_plain_http(names):
@@ -180,6 +186,7 @@ class ContainerdRuntime(ClientUnit):
 
     # -- acting -----------------------------------------------------------------------------
     def apply(self):
+        self.client_pair.apply()  # before hosts.toml names it; a removed pair before the CA prunes the directory
         self.ca_files.apply()
         for planned in self.files:
             planned.apply()
@@ -246,6 +253,8 @@ class ContainerdRuntime(ClientUnit):
             'config_path': plan.after if plan else None,
             'config_version': plan.version if plan else None,
             'ca_paths': self.ca_files.paths if self.ca_files else [],
+            'client_certificate_paths': self.client_pair.paths() if self.client_pair and self.desired.client_certificate
+            else [],
             'migrated': plan.legacy if plan else [],
             'restart': self.restart,
             'restart_command': self.restart_command,

@@ -24,6 +24,7 @@ import tempfile
 
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import ca_paths
 from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit, PlannedFile
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import ClientPairFiles, pairs_next_to
 from ansible_collections.berth.registry.plugins.module_utils._client.checks import (
     CHECK_REFERENCE, classify_probe, tool_message,
 )
@@ -58,6 +59,7 @@ class ContainersRuntime(ClientUnit):
         self.runtime_auth_path = runtime_auth_path
         self.ca_files = CaFiles(writer, self.name, ca_paths(certs_dir, registry.host, registry.port),
                                 'containers_certs_dir')
+        self.client_pair = ClientPairFiles(writer, self.name, pairs_next_to(self.ca_files.paths), 'containers_certs_dir')
         self.auth = AuthEntry(writer, self.name, auth_path, 'containers_auth_file', registry.text, desired.login,
                               desired.absent)
         self.dropins = []
@@ -69,6 +71,7 @@ class ContainersRuntime(ClientUnit):
     def plan(self, tracker):
         desired = self.desired
         self.ca_files.plan(tracker, desired)
+        self.client_pair.plan(tracker, desired)
         insecure = desired.insecure and not desired.absent
         own = registry_dropin_name(desired.registry.text)
         self._plan_dropin(tracker, own, insecure_dropin(desired.registry.text) if insecure else None)
@@ -116,6 +119,7 @@ class ContainersRuntime(ClientUnit):
 
     # -- acting -----------------------------------------------------------------------------
     def apply(self):
+        self.client_pair.apply()  # first: a removed pair leaves the CA's directory empty, to be pruned with the CA
         self.ca_files.apply()
         for planned in self.dropins:
             planned.apply()
@@ -177,6 +181,7 @@ class ContainersRuntime(ClientUnit):
     def facts(self):
         return {'containers': {
             'ca_paths': self.ca_files.paths,
+            'client_certificate_paths': self.client_pair.paths() if self.desired.client_certificate else [],
             'registries_d': self.registries_d,
             'auth_file': self.auth.path,
             'login_verified_by': self.login_tool,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.berth.registry.plugins.module_utils._certs_d import DEFAULT_CERTS_DIR, ca_paths
 from ansible_collections.berth.registry.plugins.module_utils._client.base import ClientUnit
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import ClientPairFiles, pairs_next_to
 from ansible_collections.berth.registry.plugins.module_utils._client.parts import AuthEntry, CaFiles
 from ansible_collections.berth.registry.plugins.module_utils._daemon_json import shown
 from ansible_collections.berth.registry.plugins.module_utils._docker_auth import DEFAULT_CONFIG_PATH
@@ -54,6 +55,7 @@ class DockerRuntime(ClientUnit):
         self.daemon_config = daemon_config
         self.ca_paths = ca_paths(certs_dir, desired.registry.host, desired.registry.port)
         self.ca_files = CaFiles(writer, self.name, self.ca_paths, 'certs_dir')
+        self.client_pair = ClientPairFiles(writer, self.name, pairs_next_to(self.ca_paths), 'certs_dir')
         self.auth = AuthEntry(writer, self.name, auth_path, 'login.config_path', desired.registry.text,
                               desired.login, desired.absent)
         self.apply_mode = apply
@@ -66,6 +68,7 @@ class DockerRuntime(ClientUnit):
     # -- planning (read-only) -------------------------------------------------------------
     def plan(self, tracker):
         self.ca_files.plan(tracker, self.desired)
+        self.client_pair.plan(tracker, self.desired)
         self._plan_daemon_json(tracker)
         self.auth.plan(tracker)
 
@@ -90,6 +93,7 @@ class DockerRuntime(ClientUnit):
 
     # -- acting -----------------------------------------------------------------------------
     def apply(self):
+        self.client_pair.apply()  # first: a removed pair leaves the CA's directory empty, to be pruned with the CA
         self.ca_files.apply()
         if self.keys:
             # only reloadable keys change here: auto means reload, and dockerd is never restarted
@@ -117,7 +121,10 @@ class DockerRuntime(ClientUnit):
         return passed, text if passed else '%s (through the engine at %s)' % (text, self.engine.docker_host)
 
     def facts(self):
-        return {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+        facts = {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
+        if self.desired.client_certificate is not None:
+            facts['client_certificate_paths'] = self.client_pair.paths()
+        return facts
 
     def state(self):
         after = self.daemon_config.daemon_json.after

@@ -12,9 +12,12 @@ once per distinct input. Read-only: no file is written, no engine or runtime is 
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 
 from ansible_collections.berth.registry.plugins.module_utils import _names
+from ansible_collections.berth.registry.plugins.module_utils._certs_d import dir_names
+from ansible_collections.berth.registry.plugins.module_utils._client.client_pair import CERT_FILE, KEY_FILE
 from ansible_collections.berth.registry.plugins.module_utils._der_cert import (
     CertificateError, der_to_pem, parse_certificate, pem_blocks, summary,
 )
@@ -106,6 +109,18 @@ class Doctor(object):
         self.label = _names.check_text(p['label'], 'label', max_length=255) if p['label'] else platform.node()
         if not p['docker_host'].startswith(('unix://', 'tcp://')):
             raise BerthError('docker_host: %r must be unix:///path/to/docker.sock or tcp://host:port' % p['docker_host'])
+        self.client_pair = self._find_client_pair(port)
+
+    def _find_client_pair(self, port):
+        """This node's client certificate for the registry (mutual TLS), where its runtimes present it from:
+        (cert, key) in docker's certs.d, then in containers' certs.d directories; None when there is none."""
+        dirs = [self.p['docker_certs_dir']] + list(self.p['containers_certs_dirs'] or [])
+        for certs_dir in dirs:
+            for name in dir_names(self.host, port):
+                cert, key = os.path.join(certs_dir, name, CERT_FILE), os.path.join(certs_dir, name, KEY_FILE)
+                if os.path.isfile(cert) and os.path.isfile(key):
+                    return cert, key
+        return None
 
     # --- shared observations -------------------------------------------------------------------
     def _once(self, key, fn):
@@ -135,7 +150,7 @@ class Doctor(object):
 
     def _detect(self):
         return self._once('detect', lambda: probe.detect(self.address, self.port, self.host, self.endpoint,
-                                                         self.p['timeout']))
+                                                         self.p['timeout'], self.client_pair))
 
     def _leaf(self):
         def parse():
@@ -151,7 +166,12 @@ class Doctor(object):
     def _anonymous(self):
         def get():
             tls = self._detect()['speaks'] == 'tls'
-            return probe.http_get(self.address, self.port, self.endpoint, tls, self.host, self.p['timeout'])
+            answer = probe.http_get(self.address, self.port, self.endpoint, tls, self.host, self.p['timeout'],
+                                    client_pair=self.client_pair)
+            if answer['error'] and 'CERTIFICATE_REQUIRED' in answer['error'].upper() and not self.client_pair:
+                answer['error'] += ('; the registry requires a client certificate (mutual TLS) and this node has none '
+                                    '(client.cert + client.key in %s/%s/)' % (self.p['docker_certs_dir'], self.endpoint))
+            return answer
         return self._once('anonymous', get)
 
     def _verify(self, trust):
@@ -159,14 +179,15 @@ class Doctor(object):
         key = ('verify', tuple(c['fingerprint_sha256'] for c in cas), trust.get('system'))
         cadata = ''.join(der_to_pem(c['_der']) for c in cas)
         return self._once(key, lambda: probe.tls_verify(self.address, self.port, self.host, cadata,
-                                                        trust.get('system'), self.p['timeout']))
+                                                        trust.get('system'), self.p['timeout'], self.client_pair))
 
     def _with_credentials(self, auth):
         def get():
             tls = self._detect()['speaks'] == 'tls'
             # the registry checks a bcrypt hash for this one: allow it time under load
             return probe.http_get(self.address, self.port, self.endpoint, tls, self.host,
-                                  max(CREDENTIALS_TIMEOUT, self.p['timeout']), authorization='Basic ' + auth)
+                                  max(CREDENTIALS_TIMEOUT, self.p['timeout']), authorization='Basic ' + auth,
+                                  client_pair=self.client_pair)
         return self._once(('credentials', auth), get)
 
     def _engine_info(self):
@@ -312,6 +333,7 @@ class Doctor(object):
             'speaks': detected.get('speaks'),
             'certificate': summary(leaf, now) if leaf else None,
             'expected_cas': [summary(c, now) for c in self.expected],
+            'client_certificate': self.client_pair[0] if self.client_pair else None,
         }
         for view in views:
             view.pop('trust', None)

@@ -67,11 +67,18 @@ def tcp(address, port, timeout):
     return 'ok', None
 
 
-def _client_context():
+def _client_context(client_pair=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    _present(ctx, client_pair)
     return ctx
+
+
+def _present(ctx, client_pair):
+    """Present the node's client certificate (mutual TLS), as its runtimes do: (cert path, key path) or None."""
+    if client_pair:
+        ctx.load_cert_chain(client_pair[0], client_pair[1])
 
 
 def _sni(server_name):
@@ -86,14 +93,14 @@ def _is_ip(value):
     return True
 
 
-def tls_handshake(address, port, server_name, timeout):
+def tls_handshake(address, port, server_name, timeout, client_pair=None):
     """A handshake that accepts any certificate: {ok, der, version, cipher, error}."""
     try:
         sock = _connect(address, port, timeout)
     except OSError as exc:
         return {'ok': False, 'error': 'connect: %s' % (exc.strerror or exc)}
     try:
-        with _client_context().wrap_socket(sock, server_hostname=_sni(server_name)) as tls:
+        with _client_context(client_pair).wrap_socket(sock, server_hostname=_sni(server_name)) as tls:
             cipher = tls.cipher()
             return {'ok': True, 'der': tls.getpeercert(binary_form=True), 'version': tls.version(),
                     'cipher': cipher[0] if cipher else None, 'error': None}
@@ -111,7 +118,7 @@ def _ssl_text(exc):
     return str(exc) or type(exc).__name__
 
 
-def tls_verify(address, port, server_name, cadata, system, timeout):
+def tls_verify(address, port, server_name, cadata, system, timeout, client_pair=None):
     """Would OpenSSL accept the chain with these CA certificates (PEM text) and, if ``system``, the system store?
 
     The expiry is left out (checked as its own step). Returns {verified, code, message, error}.
@@ -129,6 +136,10 @@ def tls_verify(address, port, server_name, cadata, system, timeout):
         except ssl.SSLError as exc:
             return {'verified': False, 'code': None, 'message': 'unusable CA file: %s' % _ssl_text(exc), 'error': None}
     try:
+        _present(ctx, client_pair)
+    except (ssl.SSLError, OSError) as exc:
+        return {'verified': False, 'code': None, 'message': None, 'error': 'client certificate: %s' % _ssl_text(exc)}
+    try:
         sock = _connect(address, port, timeout)
     except OSError as exc:
         return {'verified': False, 'code': None, 'message': None, 'error': 'connect: %s' % (exc.strerror or exc)}
@@ -143,7 +154,7 @@ def tls_verify(address, port, server_name, cadata, system, timeout):
         sock.close()
 
 
-def http_get(address, port, host_header, tls, server_name, timeout, authorization=None, path='/v2/'):
+def http_get(address, port, host_header, tls, server_name, timeout, authorization=None, path='/v2/', client_pair=None):
     """One GET (TLS without verification when ``tls``): {status, headers, body (first 1 KiB), error}.
 
     ``authorization`` is sent as is and never returned.
@@ -154,7 +165,7 @@ def http_get(address, port, host_header, tls, server_name, timeout, authorizatio
         return {'status': None, 'headers': {}, 'body': '', 'error': 'connect: %s' % (exc.strerror or exc)}
     try:
         if tls:
-            sock = _client_context().wrap_socket(sock, server_hostname=_sni(server_name))
+            sock = _client_context(client_pair).wrap_socket(sock, server_hostname=_sni(server_name))
         lines = ['GET %s HTTP/1.1' % path, 'Host: %s' % host_header, 'User-Agent: berth-registry-doctor',
                  'Accept: application/json', 'Connection: close']
         if authorization:
@@ -172,13 +183,13 @@ def http_get(address, port, host_header, tls, server_name, timeout, authorizatio
         sock.close()
 
 
-def detect(address, port, server_name, host_header, timeout):
+def detect(address, port, server_name, host_header, timeout, client_pair=None):
     """What the port speaks: {speaks: tls|http|unknown, tls: handshake result, http: plain GET result}.
 
     TLS first (any certificate); when that fails, one plain ``GET /v2/``: an HTTP answer means plain HTTP.
     A Go TLS server answers plain HTTP with 400 "Client sent an HTTP request to an HTTPS server".
     """
-    hello = tls_handshake(address, port, server_name, timeout)
+    hello = tls_handshake(address, port, server_name, timeout, client_pair)
     if hello['ok']:
         return {'speaks': 'tls', 'tls': hello, 'http': None}
     plain = http_get(address, port, host_header, False, server_name, timeout)

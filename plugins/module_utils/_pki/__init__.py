@@ -8,7 +8,9 @@ Pure X.509 (no files, no Ansible):
   ``keys``      key types; generate, load (telling a wrong passphrase from a damaged file), dump
   ``names``     subject fields and subjectAltNames: validated input, x509 names, read back
   ``certs``     load/dump a certificate, validity, fingerprint, signature check, metadata summary
-  ``kinds``     what each kind of certificate carries (``RootCA``, ``ServerCertificate``) and ``issue()``
+  ``kinds``     what each kind of certificate carries (``RootCA``, ``ServerCertificate``, ``ClientCertificate``)
+                and ``issue()``
+  ``crl``       certificate revocation lists signed by the CA: build, load, compare
 The pair on disk and the decision:
   ``pair``      a key + certificate pair as found on disk; the signing CA (``load_issuer``)
   ``decisions`` how an existing pair differs from a request, recorded in a ``_diff.Differences``
@@ -16,6 +18,8 @@ One plan-apply-dump object for every pair, and its callers:
   ``plan``      ``PairPlan`` (plan, apply, result) with the regenerate policy and an optional lock
   ``options``   the modules' options: argument specs, and ``ca_plan()`` / ``cert_plan()`` that turn
                 plain option values into a ``PairPlan`` (an action plugin calls these in-process)
+  ``clients``   ``ClientFleet``: the client certificates of every enrolled node (mutual TLS), the index of what
+                was issued and revoked, and the CRL of the nodes that left (one PairPlan per node inside)
   ``info``      the read-only view behind tls_cert_info
   ``modules``   the module drivers behind tls_ca, tls_cert and tls_cert_info
 

@@ -34,12 +34,17 @@ def check_validity_days(days, option='validity_days'):
     return days
 
 
+def load_pem(loader, data, label, what):
+    """``loader(data)`` (a cryptography PEM loader); DamagedFile naming ``label`` and ``what`` when it fails."""
+    try:
+        return loader(data)
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # cryptography raises several types
+        raise DamagedFile('%s is not a readable PEM %s (%s)' % (label, what, str(exc).split('\n', maxsplit=1)[0]))
+
+
 def load_certificate(data, label):
     """The first PEM certificate of data; DamagedFile naming ``label`` when there is none."""
-    try:
-        return x509.load_pem_x509_certificate(data)
-    except Exception as exc:  # pylint: disable=broad-exception-caught  # cryptography raises several types
-        raise DamagedFile('%s is not a readable PEM certificate (%s)' % (label, str(exc).split('\n', maxsplit=1)[0]))
+    return load_pem(x509.load_pem_x509_certificate, data, label, 'certificate')
 
 
 def dump_certificate(cert):

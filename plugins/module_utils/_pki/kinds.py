@@ -7,8 +7,8 @@
 Pure (no files). A ``Request`` says what to issue (kind, subject, SANs, key type, validity);
 ``issue()`` builds and signs it. The decisions and the plan work on any ``Kind``:
 
-* a client certificate for mutual TLS is ``class ClientCertificate(LeafCertificate)`` with
-  ``usages = (ExtendedKeyUsageOID.CLIENT_AUTH,)``;
+* a client certificate for mutual TLS is ``ClientCertificate`` (a ``LeafCertificate`` with the usage
+  clientAuth);
 * the next CA of a rollover is a ``RootCA`` request issued with ``signer=`` the current CA
   (cross-signed), or self-signed and trusted next to the current one until the switch.
 
@@ -86,7 +86,7 @@ class RootCA(Kind):
             (x509.SubjectKeyIdentifier.from_public_key(public_key), False),
         ]
         if issuer_cert is not None:
-            result.append((_authority_key_identifier(issuer_cert), False))
+            result.append((authority_key_identifier(issuer_cert), False))
         return result
 
     def differences(self, cert):
@@ -104,7 +104,7 @@ class LeafCertificate(Kind):
 
     def extensions(self, request, public_key, issuer_cert):
         result = [
-            (_authority_key_identifier(issuer_cert), False),
+            (authority_key_identifier(issuer_cert), False),
             (x509.BasicConstraints(ca=False, path_length=None), True),
             (x509.ExtendedKeyUsage(list(self.usages)), False),
             (x509.KeyUsage(digital_signature=True, content_commitment=False,
@@ -139,6 +139,17 @@ class ServerCertificate(LeafCertificate):
         return (ExtendedKeyUsageOID.SERVER_AUTH,)
 
 
+class ClientCertificate(LeafCertificate):
+    """A TLS client (a node presenting itself to the registry's front end for mutual TLS): extendedKeyUsage
+    clientAuth. Its subject names the node; it carries no subjectAltName (nothing matches a client by name)."""
+
+    name = 'client certificate'
+
+    @property
+    def usages(self):
+        return (ExtendedKeyUsageOID.CLIENT_AUTH,)
+
+
 def issue(request, key, signer_key=None, issuer_cert=None, now=None):
     """Build and sign the certificate of ``request`` for ``key`` (a private or public key).
 
@@ -166,7 +177,7 @@ def signature_hash(signing_key):
     return hashes.SHA256()
 
 
-def _authority_key_identifier(issuer_cert):
+def authority_key_identifier(issuer_cert):
     try:
         ski = issuer_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)

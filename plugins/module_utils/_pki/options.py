@@ -15,7 +15,9 @@ from __future__ import annotations
 from ansible_collections.berth.registry.plugins.module_utils._pki.certs import check_validity_days
 from ansible_collections.berth.registry.plugins.module_utils._pki.errors import PKIError
 from ansible_collections.berth.registry.plugins.module_utils._pki.keys import KEY_TYPES, check_key_type
-from ansible_collections.berth.registry.plugins.module_utils._pki.kinds import Request, RootCA, ServerCertificate
+from ansible_collections.berth.registry.plugins.module_utils._pki.kinds import (
+    ClientCertificate, Request, RootCA, ServerCertificate,
+)
 from ansible_collections.berth.registry.plugins.module_utils._pki.names import (
     normalize_dns_names, normalize_ip_addresses, normalize_subject, subject_argument_spec,
 )
@@ -98,9 +100,7 @@ def cert_plan(path, privatekey_path, ca_path, ca_privatekey_path, dns_names=(), 
     (re)issued when missing, different, not signed by the CA or within ``renew_before_days`` of expiry.
 
     ``options`` / ``issuer_options``: how messages name the pair's and the CA's files and passphrases."""
-    validity_days = check_validity_days(validity_days)
-    if renew_before_days is None or renew_before_days < 0:
-        raise PKIError('renew_before_days must be 0 or more, got %r' % (renew_before_days,))
+    validity_days = _check_renewal(validity_days, renew_before_days)
     dns_names = normalize_dns_names(dns_names)
     ip_addresses = normalize_ip_addresses(ip_addresses)
     if not dns_names and not ip_addresses:
@@ -110,11 +110,35 @@ def cert_plan(path, privatekey_path, ca_path, ca_privatekey_path, dns_names=(), 
                       dns_names=dns_names, ip_addresses=ip_addresses)
     files = PairFiles(path, privatekey_path, privatekey_passphrase, fullchain_path=fullchain_path, mode=mode,
                       owner=owner, group=group, options=options)
-    policy = Policy('always' if force else 'on_change', renew_before_days=renew_before_days, forced_by=('force', True))
-    plan = PairPlan(request, files, policy,
-                    IssuerFiles(ca_path, ca_privatekey_path, ca_privatekey_passphrase, options=issuer_options),
-                    writer=writer, check_mode=check_mode)
-    if validity_days <= renew_before_days:
+    return _leaf_plan(request, files, IssuerFiles(ca_path, ca_privatekey_path, ca_privatekey_passphrase,
+                                                  options=issuer_options),
+                      renew_before_days, force, writer, check_mode)
+
+
+def client_cert_plan(path, privatekey_path, subject, issuer_files, key_type='ecdsa-p256', validity_days=397,
+                     renew_before_days=30, force=False, forced_by=('force', True), mode='0644', owner=None, group=None,
+                     writer=None, check_mode=False):
+    """The plan of a client certificate for mutual TLS (EKU clientAuth, no subjectAltName; ``subject.CN`` names
+    the client), signed by the CA of ``issuer_files``; (re)issued like a server certificate. ``force``: issue
+    anew in any case, recorded as the difference ``forced_by`` = (field, value)."""
+    validity_days = _check_renewal(validity_days, renew_before_days)
+    request = Request(ClientCertificate(), normalize_subject(subject), check_key_type(key_type), validity_days)
+    files = PairFiles(path, privatekey_path, mode=mode, owner=owner, group=group)
+    return _leaf_plan(request, files, issuer_files, renew_before_days, force, writer, check_mode, forced_by)
+
+
+def _check_renewal(validity_days, renew_before_days):
+    validity_days = check_validity_days(validity_days)
+    if renew_before_days is None or isinstance(renew_before_days, bool) or not isinstance(renew_before_days, int) \
+            or renew_before_days < 0:
+        raise PKIError('renew_before_days must be 0 or more, got %r' % (renew_before_days,))
+    return validity_days
+
+
+def _leaf_plan(request, files, issuer_files, renew_before_days, force, writer, check_mode, forced_by=('force', True)):
+    policy = Policy('always' if force else 'on_change', renew_before_days=renew_before_days, forced_by=forced_by)
+    plan = PairPlan(request, files, policy, issuer_files, writer=writer, check_mode=check_mode)
+    if request.validity_days <= renew_before_days:
         plan.warnings.append('validity_days (%d) is not more than renew_before_days (%d): the certificate will be '
-                             'renewed on every run' % (validity_days, renew_before_days))
+                             'renewed on every run' % (request.validity_days, renew_before_days))
     return plan

@@ -19,16 +19,21 @@ import os
 from ansible_collections.berth.registry.plugins.module_utils._diff import Differences
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._files import read_file
+from ansible_collections.berth.registry.plugins.module_utils._frontend.rights import frontend_needed
 from ansible_collections.berth.registry.plugins.module_utils._htpasswd import check_cost, decide
 from ansible_collections.berth.registry.plugins.module_utils._names import check_text, ip_address
+from ansible_collections.berth.registry.plugins.module_utils._pki.clients import ClientFleet
 from ansible_collections.berth.registry.plugins.module_utils._registry_container.image import archive_image_id
 from ansible_collections.berth.registry.plugins.module_utils._registry_container.spec import ContainerSpec
 from ansible_collections.berth.registry.plugins.module_utils._registry_server import config as config_yml
 from ansible_collections.berth.registry.plugins.module_utils._registry_server import pki, storage as storage_section
 from ansible_collections.berth.registry.plugins.module_utils._registry_server.layout import Layout
+from ansible_collections.berth.registry.plugins.module_utils._registry_server.options import FRONTEND_PACKAGE
 from ansible_collections.berth.registry.plugins.module_utils._registry_server.packages import check_names
 
 PENDING_SECRET = 'pending-http-secret-to-be-generated'  # only rendered in check mode, never written
+CLIENTS_DIR = 'clients'  # <pki_dir>/clients: the client certificates and the CRL (mutual TLS)
+PENDING_PEM = 'pending: to be issued on the controller'  # check mode before the CA exists; never written
 
 
 class ServerError(BerthError):
@@ -74,6 +79,7 @@ class ServerRequest(object):
         self.layout = Layout(args['config_dir'])
         self.extra_files = []
         self.archive_id = None
+        self.clients = None
         self._check()
 
     # --- checks that need nothing but the options ----------------------------------------------
@@ -102,6 +108,7 @@ class ServerRequest(object):
                                                              else 'no authentication', self.port))
         elif not a['tls']:
             self.warnings.append('no TLS: passwords and images cross the network unencrypted on port %d' % self.port)
+        self._check_frontend()
         check_names(a['packages'])
         container = a['container']
         if container['start_timeout'] is not None and not 1 <= container['start_timeout'] <= 3600:
@@ -109,16 +116,47 @@ class ServerRequest(object):
         self.driver, dummy = storage_section.validate(config_yml.plain(a['storage'], 'storage'))
         self.warnings.extend(storage_section.image_warnings(self.driver, dummy[self.driver], container['image']))
 
+    def _check_frontend(self):
+        """Pull-only users or mutual TLS put nginx in front of the registry, which then listens on 127.0.0.1 only."""
+        a = self.args
+        self.mutual_tls = bool(a['client_certificates']['enabled'])
+        self.frontend = frontend_needed(self.users, self.mutual_tls)
+        self.upstream_port = None
+        if not self.frontend:
+            return
+        why = ('client_certificates.enabled (registry_client_certificates)' if self.mutual_tls
+               else 'users with access: pull (%s)' % ', '.join(u['name'] for u in self.users if u.get('access') == 'pull'))
+        if not a['tls']:
+            raise ServerError('%s needs tls (registry_tls): the nginx front end that enforces it terminates TLS' % why)
+        if self.mutual_tls and a['tls_files']:
+            raise ServerError('client_certificates.enabled (registry_client_certificates) needs our own CA (it signs the '
+                              'clients\' certificates), not tls_files (bring-your-own TLS: registry_tls_cert_file)')
+        if not self.users:
+            raise ServerError('%s needs users: the front end asks every client for a user name and password' % why)
+        port = a['frontend_upstream_port']
+        if port is None or not 1 <= port <= 65535 or port == self.port:
+            raise ServerError('frontend_upstream_port (registry_frontend_upstream_port): %r must be 1..65535 and not the '
+                              'registry port %d (nginx listens there; the registry on 127.0.0.1:frontend_upstream_port)'
+                              % (port, self.port))
+        if self.metrics and self.metrics[1] == port:
+            raise ServerError('metrics_address: port %d is frontend_upstream_port; choose another' % port)
+        self.upstream_port = port
+
     # --- the controller's part --------------------------------------------------------------------
     def prepare(self):
         """Everything checked first (the options, config.yml's sections, the users, the container, the extra files,
         bring-your-own files, the image archive) - then the PKI, http.secret and config.yml. Returns self."""
         a = self.args
+        sections = a['config']
+        if self.frontend:  # nginx terminates TLS and checks the users; the registry serves plain HTTP on loopback
+            sections = dict(sections or {})
+            sections['http'] = dict((k, v) for k, v in (sections.get('http') or {}).items() if k != 'tls')
         request = config_yml.ConfigRequest(
-            self.layout, self.port, tls=bool(a['tls']), htpasswd=bool(self.users), realm=a['auth_realm'],
+            self.layout, self.upstream_port or self.port, tls=bool(a['tls']) and not self.frontend,
+            htpasswd=bool(self.users) and not self.frontend, realm=a['auth_realm'],
             http_secret=a['http_secret'] or None, storage=a['storage'], storage_delete=a['storage_delete'],
             storage_redirect=a['storage_redirect'], metrics_port=self.metrics[1] if self.metrics else None,
-            sections=a['config'])
+            sections=sections)
         decide([], a['users'], bool(a['users_exclusive']))
         check_cost(a['htpasswd_cost'], 'htpasswd_cost')
         ContainerSpec(**dict(self.container(), config_dir=self.layout.config_dir))
@@ -134,6 +172,8 @@ class ServerRequest(object):
         with pki.locked(a['pki_dir'], exists):
             if own is not None:
                 self.tls = own.run(exists)
+                if self.mutual_tls:
+                    self.clients = self._client_fleet(own, exists)
             secret, found = a['http_secret'], None
             if not secret:
                 secret, found = pki.http_secret(a['pki_dir'], self.check_mode, exists)
@@ -141,6 +181,9 @@ class ServerRequest(object):
             self.differences.extend(self.tls.differences)
         if found is not None:
             self.differences.extend(found)
+        if self.clients is not None:
+            self.differences.extend(self.clients.differences)
+            self.warnings.extend(self.clients.warnings)
         if self.tls is not None:
             self.warnings.extend(self.tls.warnings)
             self.facts = self.tls.facts
@@ -155,6 +198,48 @@ class ServerRequest(object):
         self.secret_values.extend(u['password'] for u in a['users'] if u.get('password'))
         self.secret_values.extend(str(v) for v in (a['container']['secret_env'] or {}).values() if v)
         return self
+
+    def _client_fleet(self, own, exists):
+        """The client certificates of the enrolled nodes and the CRL of those that left (under the PKI lock); None
+        in check mode while the CA itself is still to be made."""
+        c = self.args['client_certificates']
+        if not exists or not os.path.exists(own.ca_path):
+            self.differences.add('client certificates', None, 'issued for %s' % (', '.join(c['nodes']) or 'no node'))
+            return None
+        fleet = ClientFleet(os.path.join(self.args['pki_dir'], CLIENTS_DIR), c['nodes'], own.ca_path, own.ca_key,
+                            self.args['ca'].get('passphrase') or None, key_type=c['key_type'],
+                            validity_days=c['validity_days'], renew_before_days=c['renew_before_days'],
+                            check_mode=self.check_mode)
+        fleet.plan()
+        fleet.apply()
+        return fleet
+
+    def frontend_option(self):
+        """The registry_host module's ``frontend`` option (None: no front end)."""
+        if not self.frontend:
+            return None
+        certificate = self.args['certificate']
+        names = list(certificate.get('dns_names') or []) + list(certificate.get('ip_addresses') or [])
+        option = dict(port=self.port, upstream_port=self.upstream_port, server_names=names or ['localhost'],
+                      realm=self.args['auth_realm'])
+        if self.mutual_tls:
+            fleet = self.clients
+            crl = fleet.crl_bytes if fleet is not None else None
+            ca = self.tls.ca if self.tls is not None else None
+            summary = None
+            if fleet is not None:
+                revoked = ['%s (serial %s)' % (e['node'], e['serial']) for e in fleet.result(False)['revoked']]
+                summary = 'revoked: %s' % (', '.join(revoked) or 'none')
+            option.update(client_ca=ca.decode('utf-8', 'replace') if ca else PENDING_PEM,
+                          crl=crl.decode('utf-8', 'replace') if crl else PENDING_PEM, crl_summary=summary)
+        return option
+
+    def packages(self):
+        """The Debian packages the host needs: the action's, plus nginx with the front end."""
+        packages = list(self.args['packages'])
+        if self.frontend and FRONTEND_PACKAGE not in packages:
+            packages.append(FRONTEND_PACKAGE)
+        return packages
 
     def _certificate(self):
         certificate = dict(self.args['certificate'])
@@ -184,13 +269,16 @@ class ServerRequest(object):
     # --- what the host gets -----------------------------------------------------------------------
     def container(self):
         a, c = self.args, self.args['container']
-        ports = [{'host_port': self.port, 'container_port': self.port, 'bind_address': self.bind_address}]
+        if self.frontend:  # only nginx on this host reaches it
+            ports = [{'host_port': self.upstream_port, 'container_port': self.upstream_port, 'bind_address': '127.0.0.1'}]
+        else:
+            ports = [{'host_port': self.port, 'container_port': self.port, 'bind_address': self.bind_address}]
         if self.metrics:
             ports.append({'host_port': self.metrics[1], 'container_port': self.metrics[1], 'bind_address': self.metrics[0]})
         spec = dict(name=c['name'], image=c['image'], pull=c['pull'], ports=ports, restart_policy=c['restart_policy'],
                     data_dir=c['data_dir'], data_dir_mode=c['data_dir_mode'], env=c['env'], secret_env=c['secret_env'],
                     labels=c['labels'],
-                    probe={'scheme': 'https' if a['tls'] else 'http', 'timeout': c['start_timeout']})
+                    probe={'scheme': 'https' if a['tls'] and not self.frontend else 'http', 'timeout': c['start_timeout']})
         if c['command'] is not None:
             spec['command'] = c['command']
         return spec
@@ -211,8 +299,8 @@ class ServerRequest(object):
                     tls=self.tls.host_option() if self.tls is not None else None,
                     users=a['users'], users_exclusive=a['users_exclusive'], htpasswd_cost=a['htpasswd_cost'],
                     container=self.container(), extra_files=self.extra_files,
-                    packages=a['packages'], secrets=sorted(set(v for v in self.secret_values if v)),
-                    docker_host=a['docker_host'], timeout=a['timeout'])
+                    packages=self.packages(), secrets=sorted(set(v for v in self.secret_values if v)),
+                    docker_host=a['docker_host'], timeout=a['timeout'], frontend=self.frontend_option())
         archive_id = self.archive_id
         if archive_id is not None:
             args['image_archive_id'] = archive_id
@@ -235,7 +323,8 @@ class ServerRequest(object):
             config_dir=self.layout.config_dir, storage_driver=self.driver, port=self.port,
             metrics_url='http://%s:%d/metrics' % (_url_host(self.metrics[0]), self.metrics[1]) if self.metrics else None,
             installed_packages=list(installed), missing_packages=host.get('missing_packages') or [],
-            recreated=bool(host.get('recreated')))
+            recreated=bool(host.get('recreated')), frontend=host.get('frontend'),
+            client_certificates=self.clients.certificates() if self.clients is not None else None)
         if diff_mode and result['changed']:
             diffs = []
             if self.differences:

@@ -37,6 +37,9 @@ from ansible_collections.berth.registry.plugins.module_utils._diff import Differ
 from ansible_collections.berth.registry.plugins.module_utils._docker_sdk import DOCKER_SDK_VERSION, create_client
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._files import FileWriter, read_file
+from ansible_collections.berth.registry.plugins.module_utils._frontend.host import FrontendPlan
+from ansible_collections.berth.registry.plugins.module_utils._frontend.nginx import SITE_PATH, FrontendSpec
+from ansible_collections.berth.registry.plugins.module_utils._frontend.service import NginxService
 from ansible_collections.berth.registry.plugins.module_utils._htpasswd import decide
 from ansible_collections.berth.registry.plugins.module_utils._htpasswd_file import HtpasswdPlan
 from ansible_collections.berth.registry.plugins.module_utils._registry_container import host_files, image, probe
@@ -127,7 +130,8 @@ class FileChange(object):
 class HostPlan(object):
     """One registry_host run. ``params``: the module's options (plain values)."""
 
-    def __init__(self, params, module=None, check_mode=False, client_factory=None, status_path=None):
+    def __init__(self, params, module=None, check_mode=False, client_factory=None, status_path=None, service=None,
+                 site_path=SITE_PATH):
         self.params = params
         self.module = module
         self.check_mode = check_mode
@@ -142,6 +146,9 @@ class HostPlan(object):
         self.client = None
         self.new_directories = []
         self.container_result = {}
+        self.service = service
+        self.site_path = site_path
+        self.frontend = None
 
     # --- the run --------------------------------------------------------------------------------
     def run(self, diff_mode=False):
@@ -155,6 +162,7 @@ class HostPlan(object):
         self._check_inputs()
         self._plan_directories()
         self._plan_files()
+        self._plan_frontend()
         sdk = DOCKER_SDK_VERSION is not None
         if sdk:
             self.client = self.client_factory(p.get('docker_host') or 'unix:///var/run/docker.sock', p.get('timeout') or 60)
@@ -162,7 +170,8 @@ class HostPlan(object):
             if need:
                 return {'changed': False, 'differences': [], 'needs_image_archive': True, 'msg': need}
         if self.check_mode:
-            self._plan_users(bcrypt_missing=BCRYPT_VERSION is None)
+            if not self._frontend_present():
+                self._plan_users(bcrypt_missing=BCRYPT_VERSION is None)
             if sdk:
                 self._run_container()
             else:
@@ -181,6 +190,7 @@ class HostPlan(object):
             diff_mode, header='registry host %s' % self.layout.config_dir, config_dir=self.layout.config_dir,
             container=container, users=users, missing_packages=list(missing),
             recreated=bool(self.container_result.get('recreated')),
+            frontend=self.frontend.facts()['frontend'] if self.frontend is not None else None,
             image_pulled=bool(self.container_result.get('image_pulled')),
             image_loaded=bool(self.container_result.get('image_loaded')))
 
@@ -244,10 +254,11 @@ class HostPlan(object):
         files = []
         if tls:
             pending = bool(tls.get('pending'))
+            restart = not p.get('frontend')  # behind the front end nginx reads the pair (a reload), not the registry
             files.append(FileChange('ssl/registry.key', layout.path('tls_key'), layout.mode('tls_key'),
-                                    None if pending else tls['key'].encode('utf-8'), 'secret', restart=True))
+                                    None if pending else tls['key'].encode('utf-8'), 'secret', restart=restart))
             files.append(FileChange('ssl/registry.crt', layout.path('tls_cert'), layout.mode('tls_cert'),
-                                    None if pending else tls['cert'].encode('utf-8'), 'pem', restart=True))
+                                    None if pending else tls['cert'].encode('utf-8'), 'pem', restart=restart))
             files.append(FileChange('ssl/ca.crt', layout.path('ca_cert'), layout.mode('ca_cert'),
                                     None if pending else tls['ca'].encode('utf-8'), 'pem'))
         config = p['config'].encode('utf-8')
@@ -289,6 +300,37 @@ class HostPlan(object):
                 shown_before = redact_text(text) if change.label == 'config.yml' else text
             self.differences.add(change.label, shown_before, change.text_after, text=True)
 
+    # --- the nginx front end (pull-only users, mutual TLS) ---------------------------------------
+    def _plan_frontend(self):
+        """FrontendPlan present when the action sends ``frontend``; absent when it does not and our site is there."""
+        option = self.params.get('frontend')
+        if not option and not os.path.lexists(self.site_path):
+            return
+        directory = os.path.join(self.layout.config_dir, 'frontend')
+        spec, client_ca, crl = None, None, None
+        if option:
+            mutual = option.get('client_ca') is not None
+            spec = FrontendSpec(option['port'], option['server_names'], self.layout.path('tls_cert'),
+                                self.layout.path('tls_key'), os.path.join(directory, 'users.htpasswd'),
+                                os.path.join(directory, 'push.htpasswd'), option['upstream_port'],
+                                client_ca=os.path.join(directory, 'client-ca.crt') if mutual else None,
+                                crl=os.path.join(directory, 'crl.pem') if mutual else None,
+                                ipv6=os.path.exists('/proc/net/if_inet6'), realm=option.get('realm'))
+            if mutual:
+                client_ca, crl = option['client_ca'].encode('utf-8'), option['crl'].encode('utf-8')
+        if self.service is None:
+            self.service = NginxService(self.module.run_command, self.module.get_bin_path)
+        tls_changed = any(f.write or f.data is None for f in self.files if f.label in ('ssl/registry.key', 'ssl/registry.crt'))
+        self.frontend = FrontendPlan(spec, users=self.params.get('users') or [], client_ca=client_ca, crl=crl,
+                                     crl_summary=(option or {}).get('crl_summary'), present=bool(option),
+                                     tls_changed=tls_changed, site_path=self.site_path, directory=directory,
+                                     cost=self.params.get('htpasswd_cost') or 10, writer=self.writer,
+                                     service=self.service, check_mode=self.check_mode)
+        if not option or self.check_mode or BCRYPT_VERSION is not None:
+            self.frontend.plan(self.differences)
+        else:  # a real run without bcrypt yet: planned again once the action installed it (never reached)
+            require_bcrypt()
+
     def restart_hash(self):
         """The content hash of what the registry reads at start, from the desired bytes (None: none listed)."""
         restart = [f for f in self.files if f.restart]
@@ -322,8 +364,8 @@ class HostPlan(object):
             self.writer.ensure_directory(path, mode)
         if self.params.get('users') or os.path.exists(self.layout.path('htpasswd')):
             require_bcrypt()
-        plan = self._plan_users()
-        plan.apply()
+        if not self._frontend_present():  # with the front end nginx checks the users, the registry none
+            self._plan_users().apply()
         tls = [f for f in self.files if f.label in ('ssl/registry.key', 'ssl/registry.crt')]
         if any(f.write for f in tls):
             self.writer.write_together([(f.args, f.data) for f in tls])  # key first: the list's order
@@ -338,10 +380,17 @@ class HostPlan(object):
                 self.writer.write(change.args, change.data)
             elif change.current is not None:
                 self.writer.apply_attributes(change.args)
+        if self.frontend is not None and not self.frontend.present:
+            self.frontend.apply()  # switched off: nginx leaves the registry port before the registry takes it
         try:
             self._run_container()
         except NotAnswering as exc:
             raise NotAnswering(self._restore(store_error(str(exc))), **exc.result)
+        if self._frontend_present():
+            self.frontend.apply()  # switched on: the registry left the port for nginx
+
+    def _frontend_present(self):
+        return self.frontend is not None and self.frontend.present
 
     def _missing_parents(self, path):
         parents, parent = [], os.path.dirname(path)

@@ -16,6 +16,8 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_container
 
 DEFAULT_PACKAGES = ['python3-docker', 'python3-bcrypt']
 DEFAULT_METRICS_ADDRESS = '127.0.0.1:5001'
+DEFAULT_UPSTREAM_PORT = 5000  # the registry on 127.0.0.1 behind the nginx front end
+FRONTEND_PACKAGE = 'nginx'
 # Container options the host module takes (the rest - state, restart files, config dir - follow from the layout).
 HOST_CONTAINER_OPTIONS = ('name', 'image', 'pull', 'ports', 'restart_policy', 'data_dir', 'data_dir_mode', 'env',
                           'secret_env', 'labels', 'command', 'probe', 'recreate')
@@ -26,6 +28,7 @@ def users_option():
         name=dict(type='str', required=True),
         password=dict(type='str', no_log=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
+        access=dict(type='str', default='push', choices=['pull', 'push']),
     ))
 
 
@@ -97,6 +100,14 @@ def server_argument_spec():
         )),
         packages=dict(type='list', elements='str', default=list(DEFAULT_PACKAGES)),
         install_packages=dict(type='bool', default=True),
+        client_certificates=dict(type='dict', default={}, options=dict(
+            enabled=dict(type='bool', default=False),
+            nodes=dict(type='list', elements='str', default=[]),
+            key_type=dict(type='str', default='ecdsa-p256', choices=list(KEY_TYPES)),
+            validity_days=dict(type='int', default=397),
+            renew_before_days=dict(type='int', default=30),
+        )),
+        frontend_upstream_port=dict(type='int', default=DEFAULT_UPSTREAM_PORT),
     )
     spec.update(connection_options())
     return spec
@@ -129,6 +140,15 @@ def host_argument_spec():
             secret=dict(type='bool', default=False),
         )),
         packages=dict(type='list', elements='str', default=list(DEFAULT_PACKAGES)),
+        frontend=dict(type='dict', options=dict(
+            port=dict(type='int', required=True),
+            upstream_port=dict(type='int', required=True),
+            server_names=dict(type='list', elements='str', required=True),
+            realm=dict(type='str'),
+            client_ca=dict(type='str'),
+            crl=dict(type='str'),
+            crl_summary=dict(type='str'),
+        )),
         secrets=dict(type='list', elements='str', default=[], no_log=True),
     )
     spec.update(connection_options())

@@ -226,3 +226,38 @@ def test_containers_and_containerd_checked_with_their_own_files(host, pki):
     assert 'containerd is set to send plain HTTP' in containerd['http-vs-https']['summary']
     assert containers['tls-chain']['status'] == 'ok'
     assert result['verdict'].startswith('client1: FAIL http-vs-https:') and '[containerd]' in result['verdict']
+
+
+def test_mutual_tls_the_node_presents_its_client_certificate_as_its_runtimes_do(host, pki):
+    """A registry that requires a client certificate: without the node's pair every step after TCP fails with the
+    TLS alert; with client.cert + client.key next to the CA the walk is healthy."""
+    pair = certfactory.make_client(pki['ca'], 'client1')
+    with FakeRegistry(pki['server'], users={'admin': PASSWORD}, client_ca=pki['ca']) as reg:
+        trust(host, pki, endpoint=endpoint(reg))
+        login(host, endpoint=endpoint(reg))
+        without = host.run(registry=endpoint(reg), address='127.0.0.1', ca_content=pki['ca'].pem)
+        assert without['status'] == 'fail' and without['registry']['client_certificate'] is None
+        assert without['failed_step'] == 'auth', without['verdict']
+        cert = host.write('docker/certs.d/%s/client.cert' % endpoint(reg), pair.pem)
+        host.write('docker/certs.d/%s/client.key' % endpoint(reg), pair.key_pem)
+        result = host.run(registry=endpoint(reg), address='127.0.0.1', ca_content=pki['ca'].pem)
+    assert result['status'] == 'ok', result['verdict']
+    assert result['registry']['client_certificate'] == cert
+    assert pair.key_pem.splitlines()[1] not in json.dumps(result)
+
+
+def test_a_registry_asking_for_a_client_certificate_is_named_as_such(host, pki, monkeypatch):
+    """nginx's answer to a node without a certificate is a TLS alert: the doctor says what it means."""
+    from ansible_collections.berth.registry.plugins.module_utils._doctor import probe
+    real = probe.http_get
+
+    def alert(*args, **kwargs):
+        answer = real(*args, **kwargs)
+        return dict(answer, status=None, error='TLSV13_ALERT_CERTIFICATE_REQUIRED (SSL)')
+
+    with FakeRegistry(pki['server'], users={'admin': PASSWORD}) as reg:
+        trust(host, pki, endpoint=endpoint(reg))
+        monkeypatch.setattr(probe, 'http_get', alert)
+        result = host.run(registry=endpoint(reg), address='127.0.0.1', ca_content=pki['ca'].pem)
+    assert result['failed_step'] == 'auth'
+    assert 'requires a client certificate (mutual TLS) and this node has none' in result['verdict']

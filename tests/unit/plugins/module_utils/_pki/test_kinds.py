@@ -13,7 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from ansible_collections.berth.registry.plugins.module_utils._pki.certs import dump_certificate, is_ca, is_signed_by
 from ansible_collections.berth.registry.plugins.module_utils._pki.keys import generate_private_key
 from ansible_collections.berth.registry.plugins.module_utils._pki.kinds import (
-    LeafCertificate, Request, RootCA, ServerCertificate, issue,
+    ClientCertificate, Request, RootCA, ServerCertificate, issue,
 )
 from ansible_collections.berth.registry.plugins.module_utils._pki.names import name_to_dict, san_of
 
@@ -67,20 +67,25 @@ def test_a_long_host_name_gets_a_certificate_without_cn_that_openssl_verifies(ca
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-class ClientCertificate(LeafCertificate):
-    """What another engineer adds for mutual TLS: nothing but the kind."""
-
-    name = 'client certificate'
-    usages = (ExtendedKeyUsageOID.CLIENT_AUTH,)
-
-
-def test_a_new_kind_is_a_class_and_the_decisions_see_it(ca):
-    request = Request(ClientCertificate(), {'CN': 'ci-runner'}, 'ecdsa-p256', 30, dns_names=[], ip_addresses=[])
+def test_a_client_certificate_names_the_node_and_is_for_client_auth_only(ca, tmp_path):
+    request = Request(ClientCertificate(), {'CN': 'ci-runner'}, 'ecdsa-p256', 30)
     cert = issue(request, generate_private_key('ecdsa-p256'), ca.key, ca.cert)
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
         ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert name_to_dict(cert.subject) == {'CN': 'ci-runner'} and san_of(cert) == ([], [])
     assert ClientCertificate().differences(cert) == []
     assert ServerCertificate().differences(cert) == [('extended_key_usage', ['clientAuth'], ['serverAuth'])]
+    dummy, server = ca.server()
+    assert ClientCertificate().differences(server) == [('extended_key_usage', ['serverAuth'], ['clientAuth'])]
+    # what nginx asks of it: a TLS client chain to the CA
+    openssl_text(tmp_path, ca.cert, 'ca.crt')
+    openssl_text(tmp_path, cert, 'client.crt')
+    openssl_text(tmp_path, server, 'server.crt')
+    for name, purpose, ok in (('client.crt', 'sslclient', True), ('client.crt', 'sslserver', False),
+                              ('server.crt', 'sslclient', False)):
+        verify = subprocess.run(['openssl', 'verify', '-CAfile', str(tmp_path / 'ca.crt'), '-purpose', purpose,
+                                 str(tmp_path / name)], capture_output=True, text=True, check=False)
+        assert (verify.returncode == 0) is ok, (name, purpose, verify.stdout + verify.stderr)
 
 
 def test_the_next_ca_of_a_rollover_can_be_cross_signed_by_the_current_one(ca):

@@ -14,6 +14,7 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_server.op
 
 PASSWORD = 'Mk-3f9c1e-PASSWORD-7d2a'
 PASSPHRASE = 'Mk-7a7b7c-PASSPHRASE-1e1f'
+READER = {'name': 'reader', 'password': 'Mk-0a0b0c-READERPW-1d1e', 'access': 'pull'}
 S3_KEY, S3_SECRET = 'MKACCESSKEY3F9C1E7D2A', 'Mk-a1b2c3-S3SECRET-9e8f-0123456789abcdef'
 
 
@@ -38,6 +39,12 @@ def args(tmp_path, **values):
     (dict(storage={'s3': {'bucket': 'b'}}), ['storage.s3', 'region is required']),
     (dict(packages=['python3-docker', 'bad name']), ['packages', 'bad name']),
     (dict(bind_address='not-an-address'), ['bind_address']),
+    (dict(tls=False, users=[READER]), ['users with access: pull (reader) needs tls (registry_tls)']),
+    (dict(client_certificates={'enabled': True}, tls_files={'cert': '/c', 'key': '/k', 'ca': '/a'}),
+     ['client_certificates.enabled (registry_client_certificates) needs our own CA', 'tls_files']),
+    (dict(client_certificates={'enabled': True}, users=[], allow_anonymous_push=True), ['needs users']),
+    (dict(users=[READER], frontend_upstream_port=443), ['frontend_upstream_port (registry_frontend_upstream_port): 443', 'not the registry port']),
+    (dict(users=[READER], metrics_address='127.0.0.1:5000'), ['metrics_address: port 5000 is frontend_upstream_port']),
 ])
 def test_refused_before_anything_is_made(tmp_path, values, words):
     with pytest.raises(BerthError) as info:
@@ -95,3 +102,47 @@ def test_check_mode_on_a_fresh_controller_writes_nothing_and_combines(tmp_path):
     quiet = converged.combine({'changed': False, 'differences': []}, diff_mode=True, installed=['python3-bcrypt'])
     assert quiet['differences'][-1] == {'field': 'package python3-bcrypt', 'before': None, 'after': 'present'}
     assert quiet['certificate']['dns_names'] == ['reg.example']
+
+
+def test_without_pull_users_or_mutual_tls_nothing_changes(tmp_path):
+    host = ServerRequest(args(tmp_path)).prepare().host_args()
+    assert host['frontend'] is None and 'nginx' not in host['packages']
+    config = yaml.safe_load(host['config'])
+    assert config['http']['addr'] == ':443' and 'tls' in config['http'] and 'htpasswd' in config['auth']
+
+
+def test_a_pull_user_puts_nginx_in_front_and_the_registry_on_loopback(tmp_path):
+    users = [{'name': 'admin', 'password': PASSWORD}, READER]
+    request = ServerRequest(args(tmp_path, users=users, config={'http': {'tls': {'minimumtls': 'tls1.2'}}})).prepare()
+    host = request.host_args()
+    assert host['packages'] == ['python3-docker', 'python3-bcrypt', 'nginx']
+    assert host['frontend'] == {'port': 443, 'upstream_port': 5000, 'server_names': ['reg.example'],
+                                'realm': 'basic-realm'}
+    assert host['container']['ports'][0] == {'host_port': 5000, 'container_port': 5000, 'bind_address': '127.0.0.1'}
+    assert host['container']['probe']['scheme'] == 'http'
+    config = yaml.safe_load(host['config'])
+    assert config['http']['addr'] == ':5000' and 'tls' not in config['http'] and 'auth' not in config
+    assert [u.get('access') for u in host['users']] == ['push', 'pull']
+
+
+def test_mutual_tls_issues_client_pairs_and_revokes_those_that_left(tmp_path):
+    first = ServerRequest(args(tmp_path, client_certificates={'enabled': True, 'nodes': ['node1', 'node2']})).prepare()
+    option = first.host_args()['frontend']
+    assert 'BEGIN CERTIFICATE' in option['client_ca'] and 'BEGIN X509 CRL' in option['crl']
+    assert option['crl_summary'] == 'revoked: none'
+    clients = tmp_path / 'pki' / 'clients'
+    assert sorted(p.name for p in clients.glob('*.key')) == ['node1.key', 'node2.key']
+    assert sorted(first.clients.certificates()) == ['node1', 'node2']
+    again = ServerRequest(args(tmp_path, client_certificates={'enabled': True, 'nodes': ['node1', 'node2']})).prepare()
+    assert not again.differences
+    left = ServerRequest(args(tmp_path, client_certificates={'enabled': True, 'nodes': ['node1']})).prepare()
+    assert 'client node2' in [d['field'] for d in left.differences.as_list()]
+    assert left.host_args()['frontend']['crl_summary'].startswith('revoked: node2 (serial ')
+    assert not (clients / 'node2.key').exists()
+
+
+def test_mutual_tls_in_check_mode_on_a_fresh_controller_writes_nothing(tmp_path):
+    request = ServerRequest(args(tmp_path, client_certificates={'enabled': True, 'nodes': ['node1']}), True).prepare()
+    assert 'client certificates' in [d['field'] for d in request.differences.as_list()]
+    assert request.host_args()['frontend']['client_ca'].startswith('pending')
+    assert not (tmp_path / 'pki').exists()

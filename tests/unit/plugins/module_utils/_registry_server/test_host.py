@@ -18,6 +18,7 @@ from ansible_collections.berth.registry.plugins.module_utils._registry_server.la
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, '_registry_container'))
 from fake_engine import FakeClient  # noqa: E402  pylint: disable=wrong-import-position
+from _frontend.test_host import FakeService  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = 'Mk-3f9c1e-PASSWORD-7d2a'
 HTTP_SECRET = 'Mk-0a0b0c-HTTPSECRET-1d1e-0123456789'
@@ -198,3 +199,31 @@ def test_the_stores_own_error_comes_first():
     assert host.store_error(logs).startswith('the storage says: s3aws: NoSuchBucket: The specified bucket does not '
                                              'exist status code: 404\nregistry container r')
     assert host.store_error('no details') == 'no details'
+
+
+def test_the_front_end_is_laid_out_after_the_registry_left_the_port_and_removed_when_off(site, monkeypatch):
+    service = FakeService(installed=True)
+    calls = []
+    service.start = lambda: calls.append(('nginx start', len(site.client.containers)))
+    site_path = str(site.tmp / 'berth-registry.conf')
+    users = [{'name': 'admin', 'password': PASSWORD, 'access': 'push'},
+             {'name': 'reader', 'password': 'Mk-1a2b-READER-PW-3c4d', 'access': 'pull'}]
+    frontend = {'port': 443, 'upstream_port': 5000, 'server_names': ['reg.example'], 'realm': 'r'}
+
+    def run(check_mode=False, **overrides):
+        plan = host.HostPlan(site.params(**overrides), check_mode=check_mode, client_factory=lambda h, t: site.client,
+                             status_path=str(site.status), service=service, site_path=site_path)
+        return plan.run(diff_mode=True)
+
+    planned = run(check_mode=True, users=users, frontend=frontend)
+    assert 'frontend nginx' in [d['field'] for d in planned['differences']] and not os.path.exists(site_path)
+    done = run(users=users, frontend=frontend)
+    assert done['changed'] and done['frontend']['users'] == ['admin', 'reader'] and done['frontend']['push_users'] == ['admin']
+    assert calls == [('nginx start', 1)]  # the container first: it left the port for nginx
+    assert 'listen 443 ssl;' in open(site_path).read() and not os.path.exists(os.path.join(site.conf, 'auth', 'htpasswd'))
+    service._running = True
+    again = run(users=users, frontend=frontend)
+    assert not again['changed'], again['differences']
+    off = run()
+    assert off['changed'] and not os.path.exists(site_path) and off['frontend']['present'] is False
+    assert not os.path.exists(os.path.join(site.conf, 'frontend', 'users.htpasswd'))
