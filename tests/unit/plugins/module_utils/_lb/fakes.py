@@ -1,10 +1,12 @@
-"""Fakes for the load-balancer driver: HAProxy's admin socket, a service, a clock."""
+"""Fakes for the load-balancer driver: HAProxy's admin socket, a service, a clock (the container probe's)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import threading
+
+from _registry_container.test_probe import Clock  # noqa: F401  pylint: disable=unused-import
 
 HEADER = ('# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,'
           'weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,'
@@ -74,16 +76,3 @@ class FakeService(object):
         if action in ('start', 'restart'):
             self.is_running = True
         return ''
-
-
-class Clock(object):
-    """A clock that only moves when sleep() is called."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
