@@ -27,7 +27,7 @@ def is_ours(data):
     return data is not None and data.startswith(MARKER.encode())
 
 
-def registry_hosts_toml(endpoint, insecure, ca_path=None, client_pair=None):
+def registry_hosts_toml(endpoint, insecure, ca_path=None, client_pair=None, caches=()):
     """The registry's hosts.toml: plain HTTP or HTTPS trusting the CA file at ca_path (None: the system roots),
     presenting the client certificate ``client_pair`` = (cert path, key path) when given (mutual TLS).
 
@@ -35,16 +35,24 @@ def registry_hosts_toml(endpoint, insecure, ca_path=None, client_pair=None):
     back to plain https://host, so the registry is a ``[host."<url>"]`` with every capability, and ``server``
     (tried after the hosts) is the same URL with the same CA: the last answer ctr and the CRI report is
     the registry's own, never an HTTPS attempt on a plain-HTTP port.
+
+    caches: [(endpoint, CA file or None)] of pull-through caches of this registry, tried in order before it
+    for pulls (``pull``, ``resolve``); a cache that does not answer is skipped.
     """
     url = '%s://%s' % ('http' if insecure else 'https', endpoint)
     ca = ['ca = %s' % string(ca_path)] if ca_path and not insecure else []
     if client_pair and not insecure:
         ca.append('client = [[%s, %s]]' % (string(client_pair[0]), string(client_pair[1])))
     lines = ['%s: how containerd reaches %s. Rewritten on every run.' % (MARKER, endpoint),
-             'server = %s' % string(url)] + ca + [
+             'server = %s' % string(url)] + ca
+    for cache, cache_ca in caches:
+        lines.extend(['', '[host.%s]' % string('https://%s' % cache), '  capabilities = ["pull", "resolve"]'])
+        if cache_ca:
+            lines.append('  ca = %s' % string(cache_ca))
+    lines.extend([
         '',
         '[host.%s]' % string(url),
-        '  capabilities = ["pull", "resolve", "push"]'] + ['  ' + line for line in ca]
+        '  capabilities = ["pull", "resolve", "push"]'] + ['  ' + line for line in ca])
     return '\n'.join(lines) + '\n'
 
 

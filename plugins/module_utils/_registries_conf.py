@@ -7,8 +7,8 @@
 containers/image reads ``registries.conf`` and then every ``registries.conf.d/*.conf`` in
 alphanumeric order (v2 format only); an entry for the same prefix in a later file replaces the
 earlier one. This module owns two kinds of files there, each starting with MARKER:
-``50-berth-registry-<host_port>.conf`` (plain HTTP: ``insecure = true`` for the registry; removed
-under TLS) and ``50-berth-mirrors.conf`` (Docker Hub mirrors; removed when there are none).
+``50-berth-registry-<host_port>.conf`` (plain HTTP: ``insecure = true`` for the registry, and its
+pull-through caches as mirrors; removed when it needs neither) and ``50-berth-mirrors.conf`` (Docker Hub mirrors; removed when there are none).
 Private to the collection (leading underscore): free to refactor.
 """
 
@@ -29,12 +29,27 @@ def registry_dropin_name(endpoint):
 
 def insecure_dropin(endpoint):
     """``insecure = true`` for the registry: containers/image then speaks plain HTTP to it (and skips TLS checks)."""
-    return '\n'.join([
-        '%s: %s serves plain HTTP. Removed when it serves TLS.' % (MARKER, endpoint),
-        '[[registry]]',
-        'location = %s' % string(endpoint),
-        'insecure = true',
-    ]) + '\n'
+    return registry_dropin(endpoint, True)
+
+
+def registry_dropin(endpoint, insecure=False, caches=()):
+    """The registry's own drop-in, or None when it needs none: ``insecure = true`` for plain HTTP, and each
+    pull-through cache of it (host[:port]) as a ``[[registry.mirror]]`` tried in order before it (pulls only)."""
+    if not insecure and not caches:
+        return None
+    why = []
+    if insecure:
+        why.append('%s serves plain HTTP' % endpoint)
+    if caches:
+        why.append('pulls go through %s first' % ', '.join(caches))
+    lines = ['%s: %s. Removed when neither holds.' % (MARKER, '; '.join(why)),
+             '[[registry]]',
+             'location = %s' % string(endpoint)]
+    if insecure:
+        lines.append('insecure = true')
+    for cache in caches:
+        lines.extend(['', '[[registry.mirror]]', 'location = %s' % string(cache)])
+    return '\n'.join(lines) + '\n'
 
 
 def mirror_location(url):

@@ -59,6 +59,7 @@ def argument_spec():
         certs_dir=dict(type='path', default=DEFAULT_CERTS_DIR),
         insecure=dict(type='bool', default=False),
         mirrors=dict(type='list', elements='str', default=[]),
+        caches=dict(type='list', elements='str', default=[]),
         hosts_entry=dict(type='dict', options=dict(
             hostname=dict(type='str', required=True),
             address=dict(type='str', required=True),
@@ -105,12 +106,21 @@ def desired_state(params):
     present = pair is not None and pair['state'] == 'present'
     if present and params['insecure']:
         raise BerthError('client_certificate: a client certificate needs TLS; insecure=true is plain HTTP')
+    registry = Registry.parse(params['registry'], 'registry')
+    caches, seen = [], set()
+    for cache in params.get('caches') or []:
+        parsed = Registry.parse(cache, 'caches')
+        key = (parsed.host, parsed.port or 443)
+        if key == (registry.host, registry.port or 443):
+            raise BerthError('caches: %r is the registry itself; a pull-through cache is another registry' % cache)
+        if key not in seen:
+            seen.add(key)
+            caches.append(parsed)
     return Desired(
-        Registry.parse(params['registry'], 'registry'),
-        certificates(params['ca_content'], 'ca_content') if params['ca_content'] is not None else [],
+        registry, certificates(params['ca_content'], 'ca_content') if params['ca_content'] is not None else [],
         params['insecure'], mirrors, login, params['state'],
         client_certificate=ClientCertificate.parse(pair['cert'], pair['key']) if present else None,
-        client_certificate_absent=pair is not None and pair['state'] == 'absent')
+        client_certificate_absent=pair is not None and pair['state'] == 'absent', caches=caches)
 
 
 def check_text(outcomes):

@@ -122,6 +122,18 @@ options:
     type: list
     elements: str
     default: []
+  caches:
+    description:
+      - Pull-through caches of this registry (registries running with C(proxy.remoteurl) pointing at it), as
+        C(host[:port]), tried in order before the registry itself for pulls; one that does not answer is skipped.
+      - containerd - a pull/resolve C([host]) of each cache in the registry's C(hosts.toml), trusted with the C(ca.crt)
+        the cache's own run put in its directory there. containers/image - a C([[registry.mirror]]) of each cache in
+        the registry's drop-in (credentials per cache from C(auth.json)).
+      - dockerd mirrors Docker Hub only (C(registry-mirrors)); Docker clients pull from a cache by its own name
+        (C(<cache>/<repository>)). For a cache of Docker Hub use O(mirrors).
+    type: list
+    elements: str
+    default: []
   hosts_entry:
     description:
       - Ensure exactly one line in O(hosts_path) mapping O(hosts_entry.hostname) to O(hosts_entry.address).

@@ -77,8 +77,12 @@ options:
         type: int
         default: 3650
       regenerate:
-        description: What an existing CA that differs from the request does - C(fail) (nothing written), C(keep),
-          C(on_change), C(always). A new CA breaks every client that trusts the old one.
+        description:
+          - What an existing CA that differs from the request does - C(fail) (nothing written), C(keep),
+            C(on_change), C(always). A new CA breaks every client that trusts the old one.
+          - While a CA rollover is under way (C(rollover.json) in O(pki_dir), see M(berth.registry.registry_ca_rollover))
+            the CA is the rollover's - C(ca.crt) must be the CA of its phase, it is neither made nor replaced here, and
+            the certificate is (re-)issued under it.
         type: str
         choices: [fail, keep, on_change, always]
         default: fail
@@ -407,6 +411,10 @@ certificate:
   description: The server certificate (same keys as RV(ca), plus C(dns_names), C(ip_addresses)).
   returned: success
   type: dict
+ca_rollover_phase:
+  description: The phase of a CA rollover under way (C(trust), C(switch), C(retire)); null when none is.
+  returned: success
+  type: str
 users:
   description: User names (never passwords).
   returned: success

@@ -19,11 +19,13 @@ from . import images
 from .engine import DOCKER, docker
 
 # What the collection's roles install on a bed node (issue 9: the server role on a bare host;
-# issues 12/14: HAProxy, nginx, redis on the registry host; issue 11: containerd on a client).
+# issues 12/14: HAProxy, nginx, redis on the registry host; issue 11: containerd on a client; issue 13: cron).
 PACKAGES = (
     'python3-docker', 'python3-bcrypt', 'python3-cryptography', 'python3-apt',
     'nginx', 'haproxy', 'redis-server', 'apache2-utils',
     'containerd', 'runc', 'docker.io',
+    # issue 13: the scheduled garbage collection on a registry host without systemd
+    'cron',
 )
 
 BUILD = r"""

@@ -17,7 +17,12 @@ tests/integration/test_site.py is where that behaviour is asserted (fresh run ch
 and restarts no dockerd, a rerun changes and restarts nothing, the mirror reaches dockerd).
 Node CPU comes from each node container's cgroup (v2 cpu.stat usage_usec or v1 cpuacct.usage).
 
-    scripts/bench [--quick] [--sizes 1,5,10,20] [--runs 3] [--out .build/bench/rollout]
+Clients are light bed nodes (own dockerd + sshd, dockerd without bridge/NAT: tests/bed/SCALE.md), so a hundred
+fit on two cores. Sizes from --large-from upwards run --large-runs times (default once: a 100-client repetition
+costs minutes); the output says how many runs each figure has. Also renders a plot of time vs N (PNG, matplotlib).
+
+    scripts/bench [--quick] [--sizes 1,5,10,20,50,100] [--runs 3] [--large-runs 1] [--out .build/bench/rollout]
+                  [--plot docs/perf-rollout.png]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -181,20 +187,20 @@ class Rollout:
         self.observations = []
         self.profile_runs = {}
         self.env_extra = dict(kv.split('=', 1) for kv in args.env)
-        self.cgroups, missing = [], []
+        self.cgroups, missing = {}, []
         for node in bed.nodes:
             try:
-                self.cgroups.append(container_cgroup(node.container))
+                self.cgroups[node.name] = container_cgroup(node.container)
             except (CgroupError, engine.EngineError) as exc:
                 missing.append('%s (%s)' % (node.name, exc))
         if missing:
             # a partial sum would pass for a figure: report none instead
             print('node CPU: n/a, no readable cgroup for %s' % '; '.join(missing), flush=True)
-            self.cgroups = []
+            self.cgroups = {}
         else:
-            print('node CPU of %d node containers from their cgroups, e.g. %s'
-                  % (len(self.cgroups), self.cgroups[0].source), flush=True)
-        self.cpu_source = 'cgroup v%d' % self.cgroups[0].version if self.cgroups else None
+            first = next(iter(self.cgroups.values()))
+            print('node CPU of the nodes in each run + registry1, from their cgroups, e.g. %s' % first.source, flush=True)
+        self.cpu_source = 'cgroup v%d' % next(iter(self.cgroups.values())).version if self.cgroups else None
         self.ping_playbook = os.path.join(workdir, 'ping.yml')
         with open(self.ping_playbook, 'w') as f:
             f.write(PING_PLAYBOOK)
@@ -216,20 +222,27 @@ class Rollout:
             extra['BERTH_BENCH_EVENTS'] = events
         return self.bed.ansible_env(extra)
 
-    def nodes_cpu(self):
-        """CPU seconds used so far by every bed node (sshd, modules, dockerd, the registry inside registry1);
-        None when the nodes' cgroups cannot be read."""
+    def nodes_cpu(self, limit):
+        """CPU seconds used so far by the nodes in limit and registry1 (sshd, modules, dockerd, the registry that
+        answers the logins), not by the idle rest of the bed (~0.001 CPU-s per node per second, which at N = 1 of
+        100 would outweigh the host measured); None when the nodes' cgroups cannot be read."""
         if not self.cgroups:
             return None
+        names = set(limit.split(',')) | {self.bed.registry.name}
         try:
-            return sum(cg.cpu_seconds() for cg in self.cgroups)
+            return sum(cg.cpu_seconds() for name, cg in self.cgroups.items() if name in names)
         except (OSError, KeyError, ValueError):
             return None
 
     def observe(self, what, detail=''):
         """Note behaviour worth a look (a failed run, a no-op that changed something): reported, not asserted."""
         self.observations.append(what)
-        print('\n!!! observed: %s\n%s' % (what, detail[-6000:]), flush=True)
+        # the whole output next to the results (the log keeps its tail: a 100-host recap alone fills it)
+        path = '%s.observed-%d.log' % (self.args.out, len(self.observations))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(detail)
+        print('\n!!! observed: %s (whole output: %s)\n%s' % (what, path, detail[-6000:]), flush=True)
 
     def playbook(self, name, limit, label):
         events = os.path.join(self.workdir, 'events.json')
@@ -237,7 +250,7 @@ class Rollout:
             os.unlink(events)
         path = name if os.path.isabs(name) else os.path.join(self.args.playbooks, name)
         cmd = ['ansible-playbook', path, '-i', self.bed.inventory_path, '--limit', limit]
-        result = measure(cmd, self.env(events), self.nodes_cpu)
+        result = measure(cmd, self.env(events), lambda: self.nodes_cpu(limit))
         try:
             with open(events) as f:
                 result['events'] = json.load(f)
@@ -248,7 +261,7 @@ class Rollout:
         return result
 
     def ping(self, limit):
-        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env(), self.nodes_cpu)
+        result = measure(['ansible', limit, '-i', self.bed.inventory_path, '-m', 'ping', '-o'], self.env(), lambda: self.nodes_cpu(limit))
         if result['rc'] != 0:
             self.observe('ansible -m ping %s failed (rc=%d)' % (limit, result['rc']), result['output'])
         return result
@@ -320,12 +333,15 @@ class Rollout:
             self.observe('clients without the mirror after the rollout', json.dumps(wrong))
         return len(nodes) - len(wrong)
 
+    def runs_for(self, n):
+        return self.args.large_runs if n >= self.args.large_from else self.args.runs
+
     def clients(self, n):
         nodes = self.bed.clients[:n]
         names = [node.name for node in nodes]
         limit = ','.join(names)
         floor, ping_pb, fresh, noop, restarts, mirrored = [], [], [], [], [], []
-        for run in range(self.args.runs):
+        for run in range(self.runs_for(n)):
             self.reset_clients(nodes)
             self.ping(limit)  # untimed warm-up: every figure below runs over live ControlPersist masters
             floor.append(self.ping(limit))
@@ -356,7 +372,7 @@ class Rollout:
         self.profile_runs['ping playbook N=%d' % n] = ping_pb[-1]
         self.profile_runs['client fresh N=%d' % n] = fresh[-1]
         self.profile_runs['client no-op N=%d' % n] = noop[-1]
-        result = {'n': n, 'hosts': names,
+        result = {'n': n, 'hosts': names, 'runs': self.runs_for(n), 'loadavg_after': loadavg(),
                   'floor': summary([r['wall'] for r in floor]),
                   'floor_cpu': {'controller': summary([r['controller_cpu'] for r in floor]),
                                 'nodes': summary([r['nodes_cpu'] for r in floor])},
@@ -423,6 +439,108 @@ def profile(run):
     }
 
 
+def _median(s):
+    return s['median'] if s else None
+
+
+def _cpu_total(run_figures):
+    c, n = _median(run_figures['controller_cpu']), _median(run_figures['nodes_cpu'])
+    return None if c is None or n is None else c + n
+
+
+def slopes(clients):
+    """Per added client between consecutive sizes (from N = 5 on): seconds of wall time and CPU seconds (controller +
+    nodes) for the floor, the fresh rollout and the no-op rerun, from the medians."""
+    rows, by_n = [], {c['n']: c for c in clients}
+    sizes = sorted(n for n in by_n if n >= 5)
+    for a, b in zip(sizes, sizes[1:]):
+        x, y = by_n[a], by_n[b]
+        row = {'from': a, 'to': b}
+        floor_cpu = [(_median(c['floor_cpu']['controller']) or 0) + (_median(c['floor_cpu']['nodes']) or 0) for c in (x, y)]
+        row['floor'] = (_median(y['floor']) - _median(x['floor'])) / (b - a)
+        row['floor_cpu'] = (floor_cpu[1] - floor_cpu[0]) / (b - a)
+        for key in ('fresh', 'noop'):
+            row[key] = (_median(y[key]['wall']) - _median(x[key]['wall'])) / (b - a)
+            cpu = [_cpu_total(c[key]) for c in (x, y)]
+            row[key + '_cpu'] = None if None in cpu else (cpu[1] - cpu[0]) / (b - a)
+        rows.append(row)
+    return rows
+
+
+def projection(result, sizes=(1000, 10000)):
+    """What N clients would cost one controller like this one, from the slope between the two largest sizes:
+    controller CPU-s per client (the nodes' own CPU is theirs on a real fleet) and memory per fork. A projection:
+    assumes the per-client cost stays linear and the controller, not the network or the registry, is the limit."""
+    clients = sorted(result['clients'], key=lambda c: c['n'])
+    if len(clients) < 2:
+        return None
+    x, y = clients[-2], clients[-1]
+    dn = y['n'] - x['n']
+    cores = result['machine']['cores']
+    out = {'from': x['n'], 'to': y['n'], 'cores': cores, 'forks': result['config']['forks'],
+           'pss_per_fork_mib': (y['fresh']['tree_pss_mib']['max'] - x['fresh']['tree_pss_mib']['max']) / dn,
+           'pss_at_forks_mib': y['fresh']['tree_pss_mib']['max'], 'rows': []}
+    for key in ('fresh', 'noop'):
+        out[key + '_ctl_cpu'] = (_median(y[key]['controller_cpu']) - _median(x[key]['controller_cpu'])) / dn
+        out[key + '_wall'] = (_median(y[key]['wall']) - _median(x[key]['wall'])) / dn
+    out['floor_ctl_cpu'] = (_median(y['floor_cpu']['controller']) - _median(x['floor_cpu']['controller'])) / dn
+    for n in sizes:
+        out['rows'].append({'n': n, **{key: n * out[key + '_ctl_cpu'] / cores for key in ('fresh', 'noop')},
+                            **{key + '_bed': n * out[key + '_wall'] for key in ('fresh', 'noop')}})
+    return out
+
+
+def _axes(ax, n_max, ylabel, title):
+    ax.set_xlabel('clients N (hosts in the play)')
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc='upper left', fontsize=9)
+    ax.set_xlim(0, n_max * 1.05)
+    ax.set_ylim(0, None)
+
+
+def plot(result, path):
+    """Time vs N (floor, fresh, no-op; median with min-max bars) and CPU seconds vs N, as a PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    clients, m, cfg = result['clients'], result['machine'], result['config']
+    ns = [c['n'] for c in clients]
+    fig, (ax, ax_cpu) = plt.subplots(1, 2, figsize=(12, 5.2), dpi=110)
+    series = (('ping floor (ansible -m ping)', lambda c: c['floor'], 'o-', 'tab:gray'),
+              ('fresh rollout (playbooks/client.yml)', lambda c: c['fresh']['wall'], 's-', 'tab:red'),
+              ('no-op rerun', lambda c: c['noop']['wall'], '^-', 'tab:blue'))
+    for label, get, style, colour in series:
+        med = [get(c)['median'] for c in clients]
+        err = [[med[i] - get(c)['min'] for i, c in enumerate(clients)], [get(c)['max'] - med[i] for i, c in enumerate(clients)]]
+        ax.errorbar(ns, med, yerr=err, fmt=style, color=colour, capsize=3, label=label)
+    for c in clients:
+        ax.annotate('%.2f×' % c['fresh']['ratio_of_medians'], (c['n'], c['fresh']['wall']['median']),
+                    textcoords='offset points', xytext=(-10, 8), fontsize=8, color='tab:red')
+    _axes(ax, max(ns), 'wall time (s)', 'Wall time vs N (median, bars: min–max; labels: fresh ÷ floor)')
+    for label, key, style, colour in (('ping floor', None, 'o-', 'tab:gray'), ('fresh rollout', 'fresh', 's-', 'tab:red'),
+                                      ('no-op rerun', 'noop', '^-', 'tab:blue')):
+        if key is None:
+            ys = [(_median(c['floor_cpu']['controller']) or 0) + (_median(c['floor_cpu']['nodes']) or 0) for c in clients]
+        else:
+            ys = [_cpu_total(c[key]) or 0 for c in clients]
+        ax_cpu.plot(ns, ys, style, color=colour, label=label)
+    _axes(ax_cpu, max(ns), 'CPU time, controller + nodes (CPU-s)', 'CPU seconds vs N (median; less load-dependent)')
+    fig.suptitle('berth.registry client rollout, %s — %s, %d cores, %.0f GiB; forks %s, strategy %s; load avg %s → %s'
+                 % (time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(result['started'])), m['cpu'], m['cores'],
+                    m['memory_gib'], cfg['forks'], cfg['strategy'], m['loadavg_at_start'][0], result['loadavg_at_end'][0]),
+                 fontsize=10)
+    fig.text(0.5, 0.01, 'Bed: 1 registry node + %d light client containers (own dockerd + sshd) on the same machine; '
+             'runs per size: %s' % (max(ns), ', '.join('N=%d: %d' % (c['n'], c['runs']) for c in clients)),
+             ha='center', fontsize=8, color='dimgray')
+    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 def machine():
@@ -434,7 +552,12 @@ def machine():
     return {'cpu': cpu, 'cores': os.cpu_count(), 'memory_gib': round(mem / 2**20, 1),
             'os': osr.get('PRETTY_NAME', '').strip('"'), 'kernel': platform.release(),
             'python': platform.python_version(), 'ansible': ansible, 'docker_engine': dockerv,
-            'loadavg_at_start': open('/proc/loadavg').read().split()[:3]}
+            'loadavg_at_start': loadavg()}
+
+
+def loadavg():
+    with open('/proc/loadavg') as f:
+        return f.read().split()[:3]
 
 
 def fmt(s, unit='s', digits=2):
@@ -459,21 +582,25 @@ def markdown(result):
         'Load average (1/5/15 min) at start %s, at end %s: other work on the machine shares the CPUs too.'
         % ('/'.join(m['loadavg_at_start']), '/'.join(result['loadavg_at_end'])),
         '',
-        'Each figure: median (min–max) over %d runs. Warm: an untimed `ansible -m ping` before every '
+        'Each figure: median (min–max) over the runs of its row (%d per size below N = %d, %d from there on: '
+        'a 100-client repetition costs minutes on two cores). Warm: an untimed `ansible -m ping` before every '
         'repetition, so floor and rollouts all run over live SSH ControlPersist masters; same inventory, '
-        'same ansible.cfg (forks %s, pipelining on, ControlPersist 60s). Fresh = clients reset to nothing '
-        'configured (no certs.d, no daemon.json, registry keys cleared from dockerd, no /etc/hosts line, '
-        'no login).' % (cfg['runs'], cfg['forks']),
+        'same ansible.cfg (forks %s, strategy %s, pipelining on, ControlPersist 60s). Clients: %s. Fresh = clients '
+        'reset to nothing configured (no certs.d, no daemon.json, registry keys cleared from dockerd, no /etc/hosts '
+        'line, no login).' % (
+            cfg['runs'], cfg.get('large_from', 0), cfg.get('large_runs', cfg['runs']), cfg['forks'], cfg.get('strategy', 'linear'),
+            'light bed nodes (dockerd without bridge/NAT)' if cfg.get('light_clients') else 'full nodes'),
         '',
-        '| clients | ping floor `ansible -m ping` | 1-task ping playbook | fresh rollout | fresh ÷ floor '
-        '| no-op rerun | no-op ÷ floor | tasks/host (remote) | dockerd restarts | peak memory: tree PSS / RSS, '
-        'largest process |',
-        '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+        '| clients | runs | load after | ping floor `ansible -m ping` | 1-task ping playbook | fresh rollout '
+        '| fresh ÷ floor | no-op rerun | no-op ÷ floor | tasks/host (remote) | dockerd restarts '
+        '| peak memory: tree PSS / RSS, largest process |',
+        '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ]
     for c in result['clients']:
         f, n = c['fresh'], c['noop']
-        lines.append('| %d | %s | %s | %s | %s | %s | %s | %s (%s) | %s | %s / %s MiB, %s MiB |' % (
-            c['n'], fmt(c['floor']), fmt(c['ping_playbook']['wall']), fmt(f['wall']),
+        lines.append('| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s | %s / %s MiB, %s MiB |' % (
+            c['n'], c.get('runs', cfg['runs']), c.get('loadavg_after', ['?'])[0],
+            fmt(c['floor']), fmt(c['ping_playbook']['wall']), fmt(f['wall']),
             fmt(f['ratio_to_floor'], '×'), fmt(n['wall']), fmt(n['ratio_to_floor'], '×'),
             fmt(f['tasks_per_host'], '', 0), fmt(f['remote_tasks_per_host'], '', 0),
             '%d' % c['dockerd_restarts']['max'],
@@ -497,6 +624,26 @@ def markdown(result):
         cells = [fmt(c['floor_cpu']['controller']) + ' + ' + fmt(c['floor_cpu']['nodes'])]
         cells += [fmt(c[k]['controller_cpu']) + ' + ' + fmt(c[k]['nodes_cpu']) for k in ('fresh', 'noop')]
         lines.append('| %d | %s |' % (c['n'], ' | '.join(cells)))
+    if result.get('slopes'):
+        lines += ['', 'Per added client between consecutive sizes (from the medians): wall seconds, and CPU seconds '
+                  '(controller + nodes) in brackets.', '',
+                  '| N | floor | fresh rollout | no-op rerun |', '|---|---:|---:|---:|']
+        for r in result['slopes']:
+            lines.append('| %d → %d | %s | %s | %s |' % (r['from'], r['to'], *[
+                '%.3f s [%s]' % (r[k], 'n/a' if r[k + '_cpu'] is None else '%.3f' % r[k + '_cpu'])
+                for k in ('floor', 'fresh', 'noop')]))
+    proj = projection(result)
+    if proj:
+        lines += ['', 'Projection (not measured) from the slope between N = %d and %d: controller CPU per client %.3f s fresh, '
+                  '%.3f s no-op (ping: %.3f s); memory per fork %.1f MiB (tree PSS %.0f MiB at forks %d). On a fleet whose '
+                  'nodes have their own CPUs, the controller is the limit: N × CPU-s per client ÷ %d cores.'
+                  % (proj['from'], proj['to'], proj['fresh_ctl_cpu'], proj['noop_ctl_cpu'], proj['floor_ctl_cpu'],
+                     proj['pss_per_fork_mib'], proj['pss_at_forks_mib'], proj['forks'], proj['cores']), '',
+                  '| clients | fresh: controller-bound | no-op: controller-bound | fresh: as this bed (nodes on the same CPUs) '
+                  '| no-op: as this bed |', '|---:|---:|---:|---:|---:|']
+        for r in proj['rows']:
+            lines.append('| %d | %.0f s | %.0f s | %.0f s | %.0f s |' % (
+                r['n'], r['fresh'], r['noop'], r['fresh_bed'], r['noop_bed']))
     if result.get('server'):
         s = result['server']
         lines += ['', 'Server (registry1, a bare node: python3 + docker.io) against a 1-host ping floor `ansible registry1 -m '
@@ -522,11 +669,30 @@ def markdown(result):
     return '\n'.join(lines) + '\n'
 
 
+def summary_table(result):
+    """The compact table the README shows: one row per N, medians, the ratios to the floor."""
+    lines = ['| clients | runs | ping floor | fresh rollout (÷ floor) | no-op rerun (÷ floor) | CPU-s fresh / no-op '
+             '(controller + nodes) | controller peak memory (tree PSS) | dockerd restarts |',
+             '|---:|---:|---:|---:|---:|---:|---:|---:|']
+    for c in result['clients']:
+        f, n = c['fresh'], c['noop']
+        lines.append('| %d | %d | %.2f s | %.2f s (%.2f×) | %.2f s (%.2f×) | %.1f + %.1f / %.1f + %.1f | %.0f MiB | %d |' % (
+            c['n'], c.get('runs', 0), c['floor']['median'], f['wall']['median'], f['ratio_of_medians'],
+            n['wall']['median'], n['ratio_of_medians'], _median(f['controller_cpu']), _median(f['nodes_cpu']) or 0,
+            _median(n['controller_cpu']), _median(n['nodes_cpu']) or 0, f['tree_pss_mib']['max'],
+            c['dockerd_restarts']['max']))
+    return '\n'.join(lines) + '\n'
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='N=1,5 and 3 runs (development)')
-    parser.add_argument('--sizes', default='1,5,10,20', help='client counts, comma separated')
-    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--sizes', default='1,5,10,20,50,100', help='client counts, comma separated')
+    parser.add_argument('--runs', type=int, default=3, help='repetitions per size below --large-from')
+    parser.add_argument('--large-from', type=int, default=50, help='sizes from here on run --large-runs times')
+    parser.add_argument('--large-runs', type=int, default=1)
+    parser.add_argument('--full-clients', action='store_true', help='clients with a full dockerd instead of light')
+    parser.add_argument('--plot', help='PNG of time vs N; default docs/perf-rollout.png, with --quick OUT.png')
     parser.add_argument('--no-server', action='store_true', help='skip the server figures (deploys it once)')
     parser.add_argument('--out', default=os.path.join(ROOT, '.build', 'bench', 'rollout'),
                         help='writes OUT.json and OUT.md')
@@ -538,9 +704,12 @@ def main():
     sizes = [1, 5] if args.quick else sorted(int(x) for x in args.sizes.split(','))
     engine.require_engine()
     Bed.cleanup_stale()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # forks + SSH masters for a hundred hosts
+    print('load average at start: %s; nofile %d -> %d' % ('/'.join(loadavg()), soft, hard), flush=True)
 
     started = time.time()
-    bed = Bed(clients=max(sizes), registry_node=True, run_id='bench-%d' % os.getpid())
+    bed = Bed(clients=max(sizes), registry_node=True, run_id='bench-%d' % os.getpid(), light=not args.full_clients)
     workdir = tempfile.mkdtemp(prefix='berth-bench-')
     try:
         t = time.monotonic()
@@ -549,8 +718,11 @@ def main():
         bench = Rollout(bed, args, workdir)
         all_nodes = ','.join(n.name for n in bed.nodes)
         bench.ping(all_nodes)  # opens the ControlPersist masters
-        result = {'config': {'sizes': sizes, 'runs': args.runs, 'warm_controlpersist': True,
-                             'forks': max(20, len(bed.nodes)), 'env': bench.env_extra, 'vars': args.var,
+        result = {'config': {'sizes': sizes, 'runs': args.runs, 'large_from': args.large_from,
+                             'large_runs': args.large_runs, 'warm_controlpersist': True,
+                             'light_clients': not args.full_clients,
+                             'forks': max(20, len(bed.nodes)), 'strategy': bench.env_extra.get('ANSIBLE_STRATEGY', 'linear'),
+                             'env': bench.env_extra, 'vars': args.var,
                              'collections': args.collections or 'repository', 'playbooks': args.playbooks},
                   'machine': machine(), 'started': started}
         if args.no_server:
@@ -561,13 +733,19 @@ def main():
             result['server'] = bench.server()
         result['clients'] = []
         for n in sizes:
-            print('clients: N=%d, %d runs' % (n, args.runs), flush=True)
-            result['clients'].append(bench.clients(n))
+            print('clients: N=%d, %d run(s); load average %s' % (n, bench.runs_for(n), '/'.join(loadavg())), flush=True)
+            try:
+                result['clients'].append(bench.clients(n))
+            except Exception as exc:  # keep the sizes measured so far; a larger N would not fit either
+                bench.observe('N=%d did not complete: %s: %s' % (n, type(exc).__name__, exc))
+                break
+        result['slopes'] = slopes(result['clients'])
+        result['projection'] = projection(result)
         result['profile'] = {label: profile(run) for label, run in bench.profile_runs.items()}
         result['observations'] = bench.observations
         result['node_cpu_source'] = bench.cpu_source
         result['finished'] = time.time()
-        result['loadavg_at_end'] = open('/proc/loadavg').read().split()[:3]
+        result['loadavg_at_end'] = loadavg()
         result['duration_s'] = round(result['finished'] - started, 1)
     finally:
         bed.down()
@@ -579,6 +757,11 @@ def main():
     table = markdown(result)
     with open(args.out + '.md', 'w') as f:
         f.write(table)
+    with open(args.out + '.summary.md', 'w') as f:
+        f.write(summary_table(result))
+    plot_path = args.plot or (args.out + '.png' if args.quick else os.path.join(ROOT, 'docs', 'perf-rollout.png'))
+    plot(result, plot_path)
+    print('plot: %s' % plot_path)
     print()
     print(table)
     for label, prof in result['profile'].items():

@@ -15,7 +15,7 @@ from bed.playbook import ROOT
 
 IMPORTER_VENV = os.environ.get('BERTH_IMPORTER_VENV', os.path.join(ROOT, '.build', 'importer-venv'))
 IMPORTER_CONFIG = os.path.join(ROOT, 'tests', 'galaxy_importer', 'galaxy-importer.cfg')
-ROLES = ('client', 'common', 'server')
+ROLES = sorted(os.listdir(os.path.join(ROOT, 'roles')))
 
 
 def sh(*cmd, **kwargs):
@@ -34,7 +34,7 @@ def tarball(tmp_path_factory):
 def test_tarball_holds_the_collection_and_nothing_of_the_workspace(tarball):
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
-    for wanted in ('plugins/modules/registry_client.py', 'roles/server/templates/config.yml.j2',
+    for wanted in ('plugins/modules/registry_client.py', 'plugins/action/registry_server.py',
                    'playbooks/site.yml', 'meta/runtime.yml', 'README.md', 'changelogs/changelog.yaml'):
         assert wanted in names
     for role in ROLES:

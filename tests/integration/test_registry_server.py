@@ -12,6 +12,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -402,3 +403,55 @@ def test_bad_input_table(tmp_path):
     for name, (result, dummy, dummy2) in outcomes.items():
         shown = json.dumps(dict((k, v) for k, v in result.items() if k != 'item'))
         assert 'Mk-' not in shown, '%s: a secret value is in the result' % name
+
+
+def test_a_pull_through_cache_serves_what_it_cached_with_the_upstream_stopped(server, tmp_path):
+    """Issue 13 item 3: the registry as a cache (config.proxy, the server role's registry_proxy) of an upstream
+    registry this test runs itself on the engine's bridge; nobody can push to the cache."""
+    upstream, up_port = server.name + '-upstream', free_port()
+    image = '127.0.0.1:%d/cache/app:1' % up_port
+    docker('run', '-d', '--name', upstream, '-p', '127.0.0.1:%d:5000' % up_port, 'registry:2')
+    try:
+        blob = tmp_path / 'layer'
+        blob.write_bytes(os.urandom(300000))
+        tar = subprocess.run(['tar', 'cf', '-', '-C', str(tmp_path), 'layer'], capture_output=True, check=True).stdout
+        docker('import', '-', image, input=tar, text=False)
+        for attempt in range(50):
+            if docker('push', image, check=False).returncode == 0:
+                break
+            assert attempt < 49, 'the upstream registry does not take the push'
+            subprocess.run(['sleep', '0.2'], check=True)
+        docker('image', 'rm', image, check=False)
+        address = docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', upstream).stdout.strip()
+        proxy = {'proxy': {'remoteurl': 'http://%s:5000' % address}}
+
+        server.ok(True, config=proxy)
+
+        assert server.config()['proxy'] == {'remoteurl': 'http://%s:5000' % address}
+
+        def get(path, method='GET'):
+            proc = subprocess.run(
+                ['curl', '-sS', '--noproxy', '*', '-m', '120', '-X', method, '-u', 'admin:%s' % server.password,
+                 '-H', 'Accept: application/vnd.docker.distribution.manifest.v2+json', '--cacert',
+                 os.path.join(server.pki, 'ca.crt'), '--resolve', '%s:%d:127.0.0.1' % (NAME, server.port),
+                 '-w', '\n%{http_code}', 'https://%s:%d%s' % (NAME, server.port, path)],
+                capture_output=True, check=False)
+            body, dummy, code = proc.stdout.decode('utf-8', 'replace').rpartition('\n')
+            return code, body
+
+        code, manifest = get('/v2/cache/app/manifests/1')
+        assert code == '200', manifest
+        layers = [layer['digest'] for layer in json.loads(manifest)['layers']]
+        assert all(get('/v2/cache/app/blobs/%s' % digest)[0] == '200' for digest in layers)
+        docker('stop', '-t', '1', upstream)
+        # the upstream is gone: the cache serves the manifest and the layers it fetched
+        started = time.monotonic()
+        code, again = get('/v2/cache/app/manifests/1')
+        print('manifest by tag from the cache, upstream stopped: %s in %.1f s' % (code, time.monotonic() - started))
+        assert code == '200' and json.loads(again) == json.loads(manifest), again
+        assert all(get('/v2/cache/app/blobs/%s' % digest)[0] == '200' for digest in layers)
+        assert get('/v2/cache/other/manifests/1')[0] != '200'
+        assert get('/v2/cache/app/blobs/uploads/', method='POST')[0] not in ('201', '202'), 'a cache took a push'
+    finally:
+        docker('rm', '-f', upstream, check=False)
+        docker('image', 'rm', '-f', image, check=False)

@@ -40,10 +40,12 @@ class Desired(object):
     state: present, or absent (every runtime drops what this module wrote for the registry).
     client_certificate: this node's pair for mutual TLS (client_pair.ClientCertificate), None to leave it
     alone; client_certificate_absent: remove it (state absent removes it too).
+    caches: Registry entries of pull-through caches of this registry (containerd and containers/image pull through
+    them first; dockerd mirrors Docker Hub only).
     """
 
     def __init__(self, registry, ca_certificates=(), insecure=False, mirrors=(), login=None, state='present',
-                 stale_mirrors=(), client_certificate=None, client_certificate_absent=False):
+                 stale_mirrors=(), client_certificate=None, client_certificate_absent=False, caches=()):
         self.registry = registry
         self.ca_certificates = list(ca_certificates)
         self.insecure = insecure
@@ -53,6 +55,7 @@ class Desired(object):
         self.stale_mirrors = list(stale_mirrors)
         self.client_certificate = client_certificate
         self.client_certificate_absent = client_certificate_absent or state == 'absent'
+        self.caches = list(caches)
 
     @property
     def absent(self):

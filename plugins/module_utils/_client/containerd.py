@@ -86,10 +86,11 @@ class ContainerdRuntime(ClientUnit):
         self.client_pair.plan(tracker, self.desired)
         presented = self.client_pair.presented(self.desired)
         trust_ca = bool(self.desired.ca_certificates) and not self.desired.insecure
+        caches = self._caches()
         for name, ca_path, pair in zip(names, ca_paths, presented):
             data = None if self.desired.absent else registry_hosts_toml(
                 endpoint_text(registry.host, registry.port), self.desired.insecure, ca_path if trust_ca else None,
-                None if self.desired.insecure else pair)
+                client_pair=None if self.desired.insecure else pair, caches=caches)
             self._plan_hosts_file(tracker, name, data)
         if not self.desired.insecure or self.desired.absent:
             for name in self._stale_plain_http(names):
@@ -101,6 +102,21 @@ class ContainerdRuntime(ClientUnit):
                                  'Hub mirrors there; give them in mirrors instead; the file was left as it was'
                                  % (self.config, os.path.join(self.hosts_dir, DOCKER_HUB, HOSTS_FILE)))
             self._plan_migrated(tracker, namespace, text)
+
+    def _caches(self):
+        """[(endpoint, CA file or None)] of the registry's pull-through caches: each trusted with the CA file its own
+        registry_client run installed in its directory here (without one, the system roots; containerd then skips
+        a cache it cannot verify and pulls from the registry itself)."""
+        caches = []
+        for cache in self.desired.caches:
+            candidates = [os.path.join(self.hosts_dir, name, CA_FILE) for name in dir_names(cache.host, cache.port)]
+            ca_path = next((path for path in candidates if os.path.isfile(path)), None)
+            if ca_path is None:
+                self.notes.append('no CA for the cache %s in %s yet (configure the cache as a registry on this host '
+                                  'first): containerd trusts it with the system roots until then'
+                                  % (cache.text, candidates[0]))
+            caches.append((cache.text, ca_path))
+        return caches
 
     def _new_version(self):
         containerd = self.system.which('containerd')

@@ -34,7 +34,7 @@ from ansible_collections.berth.registry.plugins.module_utils._errors import Bert
 from ansible_collections.berth.registry.plugins.module_utils._files import read_file
 from ansible_collections.berth.registry.plugins.module_utils._names import endpoint_text
 from ansible_collections.berth.registry.plugins.module_utils._registries_conf import (
-    MIRRORS_DROPIN, insecure_dropin, mirrors_dropin, registry_dropin_name,
+    MIRRORS_DROPIN, mirrors_dropin, registry_dropin, registry_dropin_name,
 )
 
 DEFAULT_CERTS_DIR = '/etc/containers/certs.d'
@@ -74,7 +74,8 @@ class ContainersRuntime(ClientUnit):
         self.client_pair.plan(tracker, desired)
         insecure = desired.insecure and not desired.absent
         own = registry_dropin_name(desired.registry.text)
-        self._plan_dropin(tracker, own, insecure_dropin(desired.registry.text) if insecure else None)
+        self._plan_dropin(tracker, own, None if desired.absent else registry_dropin(
+            desired.registry.text, insecure, [c.text for c in desired.caches]))
         if not insecure:
             # plain HTTP of the same host on another port goes too, as dockerd's insecure entries do
             host = registry_dropin_name(endpoint_text(desired.registry.host))[:-len('.conf')]

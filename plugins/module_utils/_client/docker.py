@@ -124,6 +124,10 @@ class DockerRuntime(ClientUnit):
         facts = {'ca_paths': self.ca_paths, 'applied': self.applied, 'restarted': self.restarted}
         if self.desired.client_certificate is not None:
             facts['client_certificate_paths'] = self.client_pair.paths()
+        if self.desired.caches:
+            # registry-mirrors is for Docker Hub only: dockerd has no mirror for any other registry
+            facts['caches'] = 'not used by dockerd (it mirrors Docker Hub only): pull from %s/<repository> by its name' \
+                % self.desired.caches[0].text
         return facts
 
     def state(self):

@@ -22,6 +22,7 @@ import collections.abc
 import re
 
 from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
+from ansible_collections.berth.registry.plugins.module_utils._registry_cache import proxy_section
 from ansible_collections.berth.registry.plugins.module_utils._registry_server import redaction, storage as storage_section
 
 try:
@@ -159,6 +160,10 @@ def check_sections(sections, tls, option='config'):
         value = _get(sections, path)
         if value is not None:
             check(value, '.'.join((option,) + path))
+    if sections.get('proxy'):
+        # a pull-through cache (the server role's registry_proxy): the upstream URL without credentials in it,
+        # username and password both or neither, ttl a Go duration
+        sections['proxy'] = proxy_section(sections['proxy'])[0]
     return sections
 
 

@@ -319,6 +319,7 @@ class ServerRequest(object):
         result = differences.result(False)
         result.update(
             ca=self.facts.get('ca'), certificate=self.facts.get('certificate'),
+            ca_rollover_phase=self.facts.get('rollover_phase'),
             users=host.get('users', [u['name'] for u in self.users]), container=host.get('container'),
             config_dir=self.layout.config_dir, storage_driver=self.driver, port=self.port,
             metrics_url='http://%s:%d/metrics' % (_url_host(self.metrics[0]), self.metrics[1]) if self.metrics else None,

@@ -30,6 +30,7 @@ from ansible_collections.berth.registry.plugins.module_utils._pki.errors import 
 from ansible_collections.berth.registry.plugins.module_utils._pki.info import certificate_info
 from ansible_collections.berth.registry.plugins.module_utils._pki.options import ca_plan, cert_plan
 from ansible_collections.berth.registry.plugins.module_utils._pki.plan import pki_lock
+from ansible_collections.berth.registry.plugins.module_utils._pki.rollover_files import check_signing_ca
 
 HTTP_SECRET_FILE = 'http.secret'
 MIN_SECRET = 16
@@ -115,6 +116,8 @@ class OwnPKI(object):
 
     def __init__(self, pki_dir, ca, certificate, check_mode, writer=None):
         self.check_mode = check_mode
+        self.pki_dir = pki_dir
+        self.regenerate = ca.get('regenerate') or 'fail'
         name = certificate.get('name') or (list(certificate.get('dns_names') or [])
                                            + list(certificate.get('ip_addresses') or [None]))[0]
         if not name or '/' in name or name.startswith('.') or any(ord(c) < 32 for c in name):
@@ -144,6 +147,14 @@ class OwnPKI(object):
             outcome.pending = True
             return outcome
         ca_run, cert_run = self.ca_run, self.cert_run
+        phase = check_signing_ca(self.pki_dir)
+        if phase is not None:
+            # a CA rollover owns the CA until it is done: ca.crt is the phase's signing CA, kept as it is
+            outcome.facts['rollover_phase'] = phase
+            if self.regenerate in ('on_change', 'always'):
+                outcome.warnings.append('ca.regenerate=%s is not applied while a CA rollover is under way (phase %s): '
+                                        'the rollover replaces the CA' % (self.regenerate, phase))
+            return self._certificate(outcome, cert_run)
         ca_run.plan()
         ca_run.apply()
         if self.check_mode and ca_run.issue:
@@ -156,11 +167,16 @@ class OwnPKI(object):
             outcome.pending = True
             outcome.warnings.extend(ca_run.warnings)
             return outcome
+        outcome.differences.extend(ca_run.differences, 'ca: ')
+        outcome.warnings.extend(ca_run.warnings)
+        return self._certificate(outcome, cert_run)
+
+    def _certificate(self, outcome, cert_run):
+        """The server certificate under ca.crt (re-issued when another CA signed it), then the bytes for the host."""
         cert_run.plan()
         cert_run.apply()
-        outcome.differences.extend(ca_run.differences, 'ca: ')
         outcome.differences.extend(cert_run.differences, 'certificate: ')
-        outcome.warnings.extend(ca_run.warnings + cert_run.warnings)
+        outcome.warnings.extend(cert_run.warnings)
         if self.check_mode and (cert_run.issue or cert_run.rewrite_key):
             outcome.pending = True
             outcome.facts['ca'] = certificate_facts(read_file(self.ca_path, 'ca'), self.ca_path)
@@ -168,8 +184,8 @@ class OwnPKI(object):
         outcome.cert = read_file(self.cert_path, 'certificate')
         outcome.key = read_file(self.key_path, 'certificate key')
         outcome.ca = read_file(self.ca_path, 'ca')
-        outcome.facts = {'ca': certificate_facts(outcome.ca, self.ca_path),
-                         'certificate': certificate_facts(outcome.cert, self.cert_path)}
+        outcome.facts.update(ca=certificate_facts(outcome.ca, self.ca_path),
+                             certificate=certificate_facts(outcome.cert, self.cert_path))
         return outcome
 
 

@@ -35,3 +35,14 @@ def test_mirrors_are_pull_hosts_in_order_before_docker_hub():
 
 def test_a_file_without_the_marker_is_not_ours():
     assert not is_ours(None) and not is_ours(b'server = "https://registry-1.docker.io"\n')
+
+
+def test_pull_through_caches_come_before_the_registry():
+    text = registry_hosts_toml('reg.example', False, '/etc/containerd/certs.d/reg.example/ca.crt',
+                               [('cache.example', '/etc/containerd/certs.d/cache.example/ca.crt'), ('c2.example:5000', None)])
+    parsed = tomllib.loads(text)
+    assert list(parsed['host']) == ['https://cache.example', 'https://c2.example:5000', 'https://reg.example']
+    cache = {'capabilities': ['pull', 'resolve'], 'ca': '/etc/containerd/certs.d/cache.example/ca.crt'}
+    assert parsed['host']['https://cache.example'] == cache
+    assert parsed['host']['https://c2.example:5000'] == {'capabilities': ['pull', 'resolve']}
+    assert parsed['server'] == 'https://reg.example'

@@ -23,3 +23,13 @@ def test_mirrors_of_docker_hub_keep_their_order_and_http_ones_are_insecure():
     assert tomllib.loads(mirrors_dropin(['https://m1.example/', 'http://m2.example:5000'])) == {'registry': [{
         'prefix': 'docker.io', 'location': 'docker.io',
         'mirror': [{'location': 'm1.example'}, {'location': 'm2.example:5000', 'insecure': True}]}]}
+
+
+def test_the_registry_dropin_lists_its_caches_as_mirrors():
+    from ansible_collections.berth.registry.plugins.module_utils._registries_conf import registry_dropin
+    assert registry_dropin('reg.example', False) is None
+    parsed = tomllib.loads(registry_dropin('reg.example', False, ['cache.example', 'c2.example:5000']))
+    assert parsed == {'registry': [{'location': 'reg.example', 'mirror': [{'location': 'cache.example'},
+                                                                          {'location': 'c2.example:5000'}]}]}
+    both = tomllib.loads(registry_dropin('reg.example:5000', True, ['cache.example']))
+    assert both['registry'][0]['insecure'] is True and both['registry'][0]['mirror'] == [{'location': 'cache.example'}]

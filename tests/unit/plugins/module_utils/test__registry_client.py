@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import tomllib
 
 import jsonschema
 import pytest
@@ -248,3 +249,26 @@ def test_absent_on_a_host_without_the_runtimes_files_writes_nothing(run_driver, 
     (tmp_path / 'record.json').write_text(json.dumps({'mirrors': {'other.test': ['https://m.test']}}))
     result, dummy = run(run_driver, tmp_path, state='absent', **every_runtime(tmp_path, registry='r.test'))
     assert not result["changed"] and tree(tmp_path) == ["record.json"], result["differences"]
+
+
+def test_pull_through_caches_in_every_runtime_that_has_mirrors(run_driver, tmp_path):
+    (tmp_path / 'containerd.d' / 'cache.test').mkdir(parents=True)
+    (tmp_path / 'containerd.d' / 'cache.test' / 'ca.crt').write_text(PEM)
+    params = every_runtime(tmp_path, registry='r.test', ca_content=PEM, caches=['cache.test', 'cache.test:443'])
+    for check_mode, changed in ((True, True), (False, True), (True, False), (False, False)):
+        result, dummy = run(run_driver, tmp_path, check_mode=check_mode, **params)
+        assert result['changed'] is changed and not result.get('failed'), result
+    hosts = tomllib.loads((tmp_path / 'containerd.d' / 'r.test:443' / 'hosts.toml').read_text())
+    assert list(hosts['host']) == ['https://cache.test', 'https://r.test']
+    assert hosts['host']['https://cache.test']['ca'] == str(tmp_path / 'containerd.d' / 'cache.test' / 'ca.crt')
+    dropin = tomllib.loads((tmp_path / 'registries.conf.d' / '50-berth-registry-r.test.conf').read_text())
+    assert dropin == {'registry': [{'location': 'r.test', 'mirror': [{'location': 'cache.test'}]}]}
+    assert 'Docker Hub only' in result['caches']
+    result, dummy = run(run_driver, tmp_path, **dict(params, caches=[]))
+    assert result['changed'] and not (tmp_path / 'registries.conf.d' / '50-berth-registry-r.test.conf').exists()
+    assert 'cache.test' not in (tmp_path / 'containerd.d' / 'r.test:443' / 'hosts.toml').read_text()
+
+
+def test_a_registry_cannot_be_its_own_cache(run_driver, tmp_path):
+    result, dummy = run(run_driver, tmp_path, **every_runtime(tmp_path, registry='r.test:5000', caches=['r.test:5000']))
+    assert result['failed'] and "caches: 'r.test:5000' is the registry itself" in result['msg']

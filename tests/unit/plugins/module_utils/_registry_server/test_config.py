@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from ansible_collections.berth.registry.plugins.module_utils._errors import BerthError
 from ansible_collections.berth.registry.plugins.module_utils._registry_server import config
 from ansible_collections.berth.registry.plugins.module_utils._registry_server.config import ConfigError, ConfigRequest
 from ansible_collections.berth.registry.plugins.module_utils._registry_server.layout import Layout
@@ -93,3 +94,18 @@ def test_secrets_and_redacted_rendering():
     shown = config.render_redacted(req.build())
     assert 'Mk-' not in shown and 'secretkey: (secret)' in shown and shown.startswith(config.HEADER)
     assert 'redirect:\n    disable: true' in shown
+
+
+def test_a_pull_through_cache_section_is_checked_and_its_password_masked():
+    password = 'Mk-5e6f70-UPSTREAMPASS-8192'
+    built = request(sections={'proxy': {'remoteurl': 'https://upstream.example:5000/', 'username': 'cache',
+                                        'password': password, 'ttl': '168h'}}).build()
+    assert built['proxy'] == {'remoteurl': 'https://upstream.example:5000', 'username': 'cache',
+                              'password': password, 'ttl': '168h'}
+    assert password not in config.render_redacted(built)
+    for proxy, words in (({'remoteurl': 'https://u:p@upstream.example'}, 'remoteurl'),
+                         ({'remoteurl': 'https://upstream.example', 'username': 'cache'}, 'both'),
+                         ({'remoteurl': 'https://upstream.example', 'ttl': 'a week'}, 'ttl')):
+        with pytest.raises(BerthError) as info:
+            request(sections={'proxy': proxy})
+        assert words in str(info.value)

@@ -98,3 +98,30 @@ def test_bring_your_own_files_are_checked(tmp_path):
     with pytest.raises(PKIError, match='not signed by the CA'):
         pki.byo_tls(str(a / 'reg.example.crt'), str(a / 'reg.example.key'), str(b / 'ca.crt'))
     del other
+
+
+def test_during_a_ca_rollover_the_ca_is_the_phases_and_the_certificate_follows_it(tmp_path):
+    from ansible_collections.berth.registry.plugins.module_utils._pki.rollover_files import run_step
+    directory = tmp_path / 'pki'
+    made(directory)
+    options = {'subject': {'CN': 'reg.example CA', 'O': 'berth.registry'}}
+    begun, dummy = run_step(str(directory), 'begin', ca_options=options, clients=['c1'], target='trust')
+    before = snapshot(directory)
+    # phase trust: the old CA still signs; a regenerate request is not applied, nothing changes
+    kept = made(directory, ca={'regenerate': 'always', 'key_type': 'rsa-2048'})
+    assert not kept.differences and snapshot(directory) == before
+    assert kept.facts['rollover_phase'] == 'trust' and any('rollover' in w for w in kept.warnings)
+    # a missing or foreign ca.crt is refused: the server side never makes a CA in the middle of a rollover
+    ca_bytes = (directory / 'ca.crt').read_bytes()
+    (directory / 'ca.crt').unlink()
+    with pytest.raises(PKIError) as info:
+        made(directory)
+    assert 'phase trust' in str(info.value) and 'missing' in str(info.value) and not (directory / 'ca.crt').exists()
+    (directory / 'ca.crt').write_bytes(ca_bytes)
+    run_step(str(directory), 'record', clients=['c1'], confirmed={'c1': begun['trust_fingerprints']})
+    run_step(str(directory), 'switch', clients=['c1'])
+    switched = made(directory)
+    assert switched.facts['rollover_phase'] == 'switch'
+    assert switched.differences.fields == ['certificate: issuer']
+    assert switched.facts['certificate'] and switched.ca == (directory / 'ca.crt').read_bytes() != ca_bytes
+    assert not made(directory).differences
