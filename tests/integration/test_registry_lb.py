@@ -150,6 +150,9 @@ class Lb(object):
 def plain_replicas(ha_bed):
     """A plain-HTTP registry:2 container on registry1 and registry2 (port 5000), removed afterwards."""
     name = 'berth-lbtest-%s' % secrets.token_hex(3)
+    # lb1 bare again: the HA story (earlier in the same session, on the same bed) leaves HAProxy and redis there
+    ha_bed.lb.exec('service haproxy stop; service redis-server stop; apt-get purge -y -q haproxy redis-server; '
+                   'rm -rf /etc/haproxy /etc/redis /run/haproxy; true')
     for node in ha_bed.registries:
         rc, out = node.docker('run', '-d', '--name', name, '-p', '5000:5000', 'registry:2')
         assert rc == 0, out
