@@ -132,7 +132,7 @@ CHECKS = [
     (('log', 'formatter'), lambda v, w: _choice(v, w, ('text', 'json', 'logstash'))),
     (('log', 'accesslog'), _mapping), (('log', 'accesslog', 'disabled'), _bool), (('log', 'fields'), _fields),
     (('http',), _mapping), (('http', 'host'), _url), (('http', 'headers'), _headers), (('http', 'http2'), _mapping),
-    (('http', 'http2', 'disabled'), _bool), (('http', 'tls'), _mapping),
+    (('http', 'http2', 'disabled'), _bool), (('http', 'draintimeout'), _duration), (('http', 'tls'), _mapping),
     (('http', 'tls', 'minimumtls'), lambda v, w: _choice(v, w, ('tls1.0', 'tls1.1', 'tls1.2', 'tls1.3'))),
     (('storage',), _mapping), (('storage', 'cache'), _mapping),
     (('storage', 'cache', 'blobdescriptor'), lambda v, w: _choice(v, w, ('inmemory', 'redis'))),

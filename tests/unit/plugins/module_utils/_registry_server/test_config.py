@@ -56,6 +56,7 @@ def test_a_crafted_value_adds_no_key():
     ({'auth': {'token': {}}}, ['config.auth', 'users']),
     ({'version': 0.2}, ['config.version']),
     ({'storage': {'s3': {}}}, ['config.storage.s3', 'storage options']),
+    ({'http': {'draintimeout': 8}}, ['config.http.draintimeout', 'not a duration']),
     ({'health': {'storagedriver': {'interval': '10s\nproxy:\n  remoteurl: http://attacker.invalid'}}},
      ['config.health.storagedriver.interval', 'not a duration']),
     ({'health': {'storagedriver': {'threshold': '3'}}}, ['threshold', 'whole number']),
