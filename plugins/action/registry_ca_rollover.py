@@ -33,6 +33,7 @@ ARGUMENT_SPEC = dict(
     key_type=dict(type='str', default='ecdsa-p256', choices=list(KEY_TYPES)),
     validity_days=dict(type='int', default=3650),
     regenerate=dict(type='str', default='fail', choices=list(REGENERATE)),
+    passphrase=dict(type='str', no_log=True),
     clients=dict(type='list', elements='str'),
     confirmed_var=dict(type='str', default='registry_ca_rollover_trusted'),
     server_cert_path=dict(type='path'),
@@ -98,7 +99,7 @@ class ActionModule(ActionBase):
                 if args['served'] and not check_mode:
                     s = args['served']
                     served = served_certificate(s['address'], s['port'], s['server_name'], s['timeout'])
-            ca_options = dict((k, args[k]) for k in ('subject', 'key_type', 'validity_days', 'regenerate'))
+            ca_options = dict((k, args[k]) for k in ('subject', 'key_type', 'validity_days', 'regenerate', 'passphrase'))
             outcome, warnings = run_step(args['pki_dir'], args['step'], ca_options=ca_options, clients=clients,
                                          confirmed=confirmed, server_cert=server_cert, served=served,
                                          target=args['phase'], check_mode=check_mode, diff_mode=diff_mode)

@@ -80,6 +80,11 @@ options:
     type: str
     choices: [fail, keep, on_change, always]
     default: fail
+  passphrase:
+    description:
+      - Passphrase of the CA key (the server role's C(registry_ca_passphrase)). The next CA's key is written encrypted
+        with it, so the CA that signs after the switch is protected as the one before. Never shown.
+    type: str
   clients:
     description: Every client host of the fleet. Defaults to group C(registry_clients).
     type: list

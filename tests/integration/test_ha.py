@@ -252,3 +252,18 @@ def test_filesystem_storage_with_two_replicas_is_refused_before_anything_changes
         assert 'Nothing was changed' in result.stdout, result
         assert result.changed() == 0, result
         assert dict((n.name, ha.container(n)) for n in bed.registries) == before
+
+
+def test_the_access_front_end_behind_the_load_balancer_is_refused_before_anything_changes(ha):
+    """Mutual TLS or a pull-only user needs the nginx front end, which this version runs on one registry host only."""
+    bed = ha.bed
+    before = dict((n.name, ha.container(n)) for n in bed.registries)
+    cases = ({'registry_client_certificates': True},
+             {'registry_users': [{'name': 'ci', 'password': 'Mk-5d0c2e-PULL-PASSWORD-1a7f', 'access': 'pull'}]})
+    for overrides in cases:
+        result = ha.run(SITE, **overrides)
+        assert result.rc != 0, result
+        assert 'nginx front end' in result.stdout and 'Nothing was changed' in result.stdout, result
+        assert 'Mk-5d0c2e-PULL-PASSWORD-1a7f' not in result.stdout + result.stderr
+        assert result.changed() == 0, result
+    assert dict((n.name, ha.container(n)) for n in bed.registries) == before

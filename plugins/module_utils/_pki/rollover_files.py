@@ -257,6 +257,8 @@ class Rollover(object):
         return ca_plan(path=self.files['next'].cert_path, privatekey_path=self.files['next'].key_path,
                        subject=options.get('subject'), key_type=_given(options, 'key_type', 'ecdsa-p256'),
                        validity_days=_given(options, 'validity_days', 3650),
+                       privatekey_passphrase=options.get('passphrase') or None,
+                       options={'passphrase': 'registry_ca_passphrase'},
                        regenerate=_given(options, 'regenerate', 'fail'), backup=False, mode='0644',
                        writer=self.writer, check_mode=self.check_mode)
 

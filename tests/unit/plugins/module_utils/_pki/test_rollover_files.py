@@ -233,3 +233,28 @@ def test_without_a_ca_or_with_a_damaged_state_nothing_is_written(tmp_path):
     with pytest.raises(BerthError, match='not valid JSON'):
         run_step(str(tmp_path), 'begin', target='trust')
     assert snapshot(tmp_path) == before
+
+
+def test_a_passphrase_protected_ca_is_followed_by_a_passphrase_protected_next_ca(tmp_path):
+    d = tmp_path / 'pki'
+    d.mkdir()
+    secret = 'Mk-7c1e2a-CA-PASSPHRASE-44b9'
+    plan = ca_plan(path=str(d / 'ca.crt'), privatekey_path=str(d / 'ca.key'), subject=CA['subject'],
+                   privatekey_passphrase=secret)
+    plan.plan()
+    plan.apply()
+    step(d, 'begin', target='trust', ca_options=dict(CA, passphrase=secret))
+    with open(str(d / 'ca-next.key'), 'rb') as f:
+        next_key = f.read()
+    assert b'ENCRYPTED' in next_key
+    assert stat.S_IMODE(os.stat(str(d / 'ca-next.key')).st_mode) == 0o600
+    # the server side signs with it after the switch, with the same passphrase
+    confirm_all(d, step(d, 'status'))
+    step(d, 'switch')
+    issued = cert_plan(path=str(d / 'reg.crt'), privatekey_path=str(d / 'reg.key'), ca_path=str(d / 'ca.crt'),
+                       ca_privatekey_path=str(d / 'ca.key'), ca_privatekey_passphrase=secret,
+                       dns_names=['reg.example'])
+    issued.plan()
+    issued.apply()
+    with open(str(d / 'reg.crt'), 'rb') as f, open(str(d / 'ca.crt'), 'rb') as g:
+        assert is_signed_by(load_certificate(f.read(), 'reg.crt'), load_certificate(g.read(), 'ca.crt'))
