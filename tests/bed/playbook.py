@@ -79,3 +79,16 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
     recap = {m.group('host'): {k: int(v) for k, v in m.groupdict().items() if k != 'host'}
              for m in _RECAP.finditer(proc.stdout)}
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, recap)
+
+
+def run_module_playbook(playbook, result_file, **kwargs):
+    """run_playbook for a test playbook that saves its module's registered result to result_file (JSON):
+    the result gets ``module`` = that dict, or None when the playbook did not get as far as saving it."""
+    if os.path.exists(result_file):
+        os.unlink(result_file)
+    result = run_playbook(playbook, **kwargs)
+    result.module = None
+    if os.path.exists(result_file):
+        with open(result_file) as f:
+            result.module = json.load(f)
+    return result

@@ -20,7 +20,7 @@ import pytest
 
 from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image, save_registry_image
-from bed.playbook import ROOT, run_playbook
+from bed.playbook import ROOT, run_module_playbook
 
 from _bad_input_table import Case, check_table, run_table
 from _secrets import assert_no_leaks, marker
@@ -92,14 +92,7 @@ class Site(object):
             extra['rc_expect_recreated'] = expect_recreated
         if self.python:
             extra['ansible_python_interpreter'] = self.python
-        if os.path.exists(self.result_file):
-            os.unlink(self.result_file)
-        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff, args=args)
-        result.module = None
-        if os.path.exists(self.result_file):
-            with open(self.result_file) as f:
-                result.module = json.load(f)
-        return result
+        return run_module_playbook(PLAYBOOK, self.result_file, extra_vars=extra, check=check, diff=diff, args=args)
 
     def ok(self, expect_changed, **kwargs):
         result = self.run(expect_changed=expect_changed, **kwargs)

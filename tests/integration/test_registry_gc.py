@@ -21,7 +21,7 @@ from _bad_input_table import Case, check_table, run_table
 from _secrets import assert_no_leaks
 from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image
-from bed.playbook import ROOT, run_playbook
+from bed.playbook import ROOT, run_module_playbook
 from fakeregistry import free_port
 
 PLAYBOOK = os.path.join(ROOT, 'tests', 'integration', 'playbooks', 'registry_gc', 'run.yml')
@@ -108,14 +108,7 @@ class Registry:
     def gc(self, check=False, diff=False, args=(), **options):
         extra = {'gc_name': self.name, 'gc_result_file': self.result_file, 'gc_timeout': 30}
         extra.update(('gc_' + k, v) for k, v in options.items())
-        if os.path.exists(self.result_file):
-            os.unlink(self.result_file)
-        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff, args=args)
-        result.module = None
-        if os.path.exists(self.result_file):
-            with open(self.result_file) as f:
-                result.module = json.load(f)
-        return result
+        return run_module_playbook(PLAYBOOK, self.result_file, extra_vars=extra, check=check, diff=diff, args=args)
 
     def cleanup(self):
         for name in (self.name, self.name + '-berth-readonly'):

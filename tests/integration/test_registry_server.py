@@ -20,7 +20,7 @@ import yaml
 
 from bed.engine import docker, require_engine
 from bed.images import ensure_registry_image, save_registry_image
-from bed.playbook import ROOT, run_playbook
+from bed.playbook import ROOT, run_module_playbook
 from fakeregistry import free_port
 
 from _bad_input_table import Case, check_table, run_table
@@ -70,15 +70,9 @@ class Server(object):
         return args
 
     def run(self, check=False, diff=False, verbose=False, ignore_errors=False, **overrides):
-        if os.path.exists(self.result_file):
-            os.unlink(self.result_file)
         extra = {'rs_args': self.args(**overrides), 'rs_result_file': self.result_file, 'rs_ignore_errors': ignore_errors}
-        result = run_playbook(PLAYBOOK, extra_vars=extra, check=check, diff=diff, args=('-vvv',) if verbose else ())
-        result.module = None
-        if os.path.exists(self.result_file):
-            with open(self.result_file) as f:
-                result.module = json.load(f)
-        return result
+        return run_module_playbook(PLAYBOOK, self.result_file, extra_vars=extra, check=check, diff=diff,
+                                   args=('-vvv',) if verbose else ())
 
     def ok(self, changed, **kwargs):
         result = self.run(**kwargs)
